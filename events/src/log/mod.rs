@@ -1,0 +1,103 @@
+//! The durable, append-only event log on redb.
+//!
+//! One writer thread owns all writes and group-commits: every append queued
+//! while a commit is in flight joins the next transaction, and each caller is
+//! acknowledged only once its transaction is durable. Committed envelopes are
+//! then fanned out to [`Subscription`]s.
+
+mod open;
+mod read;
+mod sessions;
+mod subscribe;
+mod writer;
+
+pub use sessions::SessionSummary;
+pub use subscribe::{Recv, Subscription};
+pub use writer::Pending;
+
+use crate::envelope::NewEvent;
+use crate::error::AppendError;
+use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, TableDefinition};
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// File name of the log inside a data directory.
+pub const LOG_FILE: &str = "events.redb";
+
+/// seq → record (see [`crate::codec`]).
+pub(crate) const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
+/// (session, seq) → ().
+pub(crate) const BY_SESSION: TableDefinition<(u128, u64), ()> = TableDefinition::new("by_session");
+/// (request, seq) → ().
+pub(crate) const BY_REQUEST: TableDefinition<(u128, u64), ()> = TableDefinition::new("by_request");
+/// session → summary (a projection kept up to date by the writer).
+pub(crate) const SESSIONS: TableDefinition<u128, &[u8]> = TableDefinition::new("sessions");
+/// Log-wide facts, such as the newest schema version ever written.
+pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+pub(crate) const META_SCHEMA: &str = "schema_version";
+
+pub(crate) enum Db {
+    ReadWrite(Database),
+    ReadOnly(ReadOnlyDatabase),
+}
+
+impl Db {
+    pub(crate) fn begin_read(&self) -> Result<ReadTransaction, redb::TransactionError> {
+        match self {
+            Db::ReadWrite(db) => db.begin_read(),
+            Db::ReadOnly(db) => db.begin_read(),
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) db: Db,
+    pub(crate) path: PathBuf,
+    pub(crate) hub: subscribe::Hub,
+}
+
+/// The event log. Cheap to share behind an `Arc`; all methods take `&self`.
+pub struct EventLog {
+    shared: Arc<Shared>,
+    writer: Option<writer::Writer>,
+}
+
+impl EventLog {
+    /// Path of the log file.
+    pub fn path(&self) -> &Path {
+        &self.shared.path
+    }
+
+    /// Whether the log was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.writer.is_none()
+    }
+
+    /// Queues events for the next group commit; returns at once.
+    ///
+    /// The returned [`Pending`] resolves to the seqs assigned once the batch
+    /// is durable. All events of one call commit together or not at all.
+    pub fn submit(&self, events: Vec<NewEvent>) -> Result<Pending, AppendError> {
+        self.writer.as_ref().ok_or(AppendError::ReadOnly)?.submit(events)
+    }
+
+    /// Appends one event and waits until it is durable; returns its seq.
+    pub fn append(&self, event: NewEvent) -> Result<u64, AppendError> {
+        Ok(*self.submit(vec![event])?.wait()?.start())
+    }
+
+    /// Appends events atomically and waits until they are durable.
+    pub fn append_batch(&self, events: Vec<NewEvent>) -> Result<RangeInclusive<u64>, AppendError> {
+        self.submit(events)?.wait()
+    }
+}
+
+impl Drop for EventLog {
+    fn drop(&mut self) {
+        if let Some(w) = self.writer.take() {
+            w.shutdown();
+        }
+        self.shared.hub.close();
+    }
+}

@@ -1,0 +1,149 @@
+//! The single writer thread and its group commit.
+
+use super::sessions::SessionDeltas;
+use super::{BY_REQUEST, BY_SESSION, Db, EVENTS, Shared};
+use crate::codec;
+use crate::envelope::{Envelope, NewEvent};
+use crate::error::AppendError;
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// Most events one transaction takes before it commits.
+const MAX_BATCH_EVENTS: usize = 8192;
+
+type Ack = Sender<Result<RangeInclusive<u64>, AppendError>>;
+
+struct Job {
+    events: Vec<NewEvent>,
+    ack: Ack,
+}
+
+/// An append queued for the next group commit.
+#[must_use = "an append is acknowledged only through wait()"]
+pub struct Pending(Receiver<Result<RangeInclusive<u64>, AppendError>>);
+
+impl Pending {
+    /// Blocks until the batch is durable; returns the seqs it was given.
+    pub fn wait(self) -> Result<RangeInclusive<u64>, AppendError> {
+        self.0.recv().map_err(|_| AppendError::Closed)?
+    }
+}
+
+pub(crate) struct Writer {
+    tx: Sender<Job>,
+    handle: JoinHandle<()>,
+}
+
+impl Writer {
+    pub(crate) fn spawn(shared: Arc<Shared>, next_seq: u64) -> std::io::Result<Self> {
+        let (tx, rx) = unbounded::<Job>();
+        let handle =
+            std::thread::Builder::new().name("lantern-log-writer".into()).spawn(move || run(&shared, &rx, next_seq))?;
+        Ok(Self { tx, handle })
+    }
+
+    pub(crate) fn submit(&self, events: Vec<NewEvent>) -> Result<Pending, AppendError> {
+        let (ack, rx) = bounded(1);
+        if events.is_empty() {
+            // Nothing to commit: acknowledge with an empty range.
+            let _ = ack.send(Ok(RangeInclusive::new(1, 0)));
+            return Ok(Pending(rx));
+        }
+        self.tx.send(Job { events, ack }).map_err(|_| AppendError::Closed)?;
+        Ok(Pending(rx))
+    }
+
+    pub(crate) fn shutdown(self) {
+        drop(self.tx);
+        if self.handle.join().is_err() {
+            tracing::error!("log writer thread panicked");
+        }
+    }
+}
+
+fn run(shared: &Shared, rx: &Receiver<Job>, mut next_seq: u64) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        let mut count = jobs[0].events.len();
+        while count < MAX_BATCH_EVENTS {
+            match rx.try_recv() {
+                Ok(job) => {
+                    count += job.events.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        next_seq = commit_batch(shared, jobs, next_seq);
+    }
+    shared.hub.close();
+}
+
+/// Encodes, writes and commits one group; acknowledges and publishes on success.
+fn commit_batch(shared: &Shared, jobs: Vec<Job>, next_seq: u64) -> u64 {
+    let mut encoded: Vec<(Job, Vec<Vec<u8>>)> = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        match job.events.iter().map(codec::encode).collect::<Result<Vec<_>, _>>() {
+            Ok(records) => encoded.push((job, records)),
+            Err(e) => {
+                let _ = job.ack.send(Err(e.into()));
+            }
+        }
+    }
+    let result = write(shared, &encoded, next_seq);
+    match result {
+        Ok(()) => {
+            let mut seq = next_seq;
+            let mut committed = Vec::with_capacity(encoded.len());
+            for (job, _) in encoded {
+                let n = job.events.len() as u64;
+                let _ = job.ack.send(Ok(seq..=seq + n - 1));
+                committed.push((seq, job.events));
+                seq += n;
+            }
+            shared.hub.publish(seq - 1, || {
+                committed
+                    .into_iter()
+                    .flat_map(|(first, events)| events.into_iter().zip(first..).map(|(e, s)| Arc::new(e.committed(s))))
+                    .collect::<Vec<Arc<Envelope>>>()
+            });
+            seq
+        }
+        Err(msg) => {
+            tracing::error!(error = %msg, "log commit failed");
+            for (job, _) in encoded {
+                let _ = job.ack.send(Err(AppendError::Storage(msg.clone())));
+            }
+            next_seq
+        }
+    }
+}
+
+fn write(shared: &Shared, batch: &[(Job, Vec<Vec<u8>>)], next_seq: u64) -> Result<(), String> {
+    let Db::ReadWrite(db) = &shared.db else {
+        return Err("log is read-only".into());
+    };
+    let txn = db.begin_write().map_err(|e| e.to_string())?;
+    {
+        let mut events = txn.open_table(EVENTS).map_err(|e| e.to_string())?;
+        let mut by_session = txn.open_table(BY_SESSION).map_err(|e| e.to_string())?;
+        let mut by_request = txn.open_table(BY_REQUEST).map_err(|e| e.to_string())?;
+        let mut deltas = SessionDeltas::default();
+        let mut seq = next_seq;
+        for (job, records) in batch {
+            for (event, record) in job.events.iter().zip(records) {
+                events.insert(seq, record.as_slice()).map_err(|e| e.to_string())?;
+                by_session.insert((event.session.0.as_u128(), seq), ()).map_err(|e| e.to_string())?;
+                if let Some(r) = event.request {
+                    by_request.insert((r.0.as_u128(), seq), ()).map_err(|e| e.to_string())?;
+                }
+                deltas.record(seq, event);
+                seq += 1;
+            }
+        }
+        deltas.apply(&txn).map_err(|e| e.to_string())?;
+    }
+    txn.commit().map_err(|e| e.to_string())
+}

@@ -1,0 +1,68 @@
+//! Next-prompt suggestions and what the user did with them.
+
+use super::Text;
+use serde::{Deserialize, Serialize};
+
+/// What produced a suggestion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SuggestionOrigin {
+    /// The upstream model, asked for structured output.
+    Llm,
+    /// Local rules, offline.
+    Heuristic,
+}
+
+/// What input a suggestion was derived from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SuggestionContext {
+    /// The last assistant reply.
+    LastAssistant,
+    /// The last `depth` user turns.
+    History {
+        /// Number of user turns used.
+        depth: u8,
+    },
+}
+
+/// One proposed next prompt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    /// The prompt text.
+    pub text: Text,
+}
+
+/// The Suggester offered next prompts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuggestionsOffered {
+    /// The suggestions, best first.
+    pub suggestions: Vec<Suggestion>,
+    /// What produced them; `None` shows as "Unknown".
+    pub origin: Option<SuggestionOrigin>,
+    /// What they were derived from; `None` shows as "Unknown".
+    pub context: Option<SuggestionContext>,
+}
+
+/// What the user did with a suggestion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SuggestionAction {
+    /// Sent as is.
+    Sent,
+    /// Edited, then sent.
+    Edited {
+        /// The text sent.
+        text: Text,
+    },
+    /// Dismissed.
+    Dismissed,
+}
+
+/// The user acted on a suggestion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuggestionActed {
+    /// Seq of the `SuggestionsOffered` event.
+    pub offered_seq: u64,
+    /// Index of the suggestion within it.
+    pub index: u8,
+    /// What was done.
+    pub action: SuggestionAction,
+}

@@ -1,0 +1,110 @@
+//! Every way opening or reading a log can go wrong gets a typed error that says what to do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use lantern_events::codec::{self, CodecError};
+use lantern_events::{AppendError, EventLog, OpenError, ReadError, SessionId};
+use redb::{Database, TableDefinition};
+
+fn one_event() -> lantern_events::NewEvent {
+    support::request_chain(&mut support::Rng::new(3), SessionId::new(), 0).remove(0)
+}
+
+#[test]
+fn missing_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nope").join("events.redb");
+    let err = EventLog::open(&path).err().unwrap();
+    assert!(matches!(err, OpenError::MissingDirectory { .. }), "{err}");
+    assert!(err.to_string().contains("--data-dir"));
+    assert!(matches!(EventLog::open_read_only(&path).err().unwrap(), OpenError::MissingDirectory { .. }));
+}
+
+#[test]
+fn read_only_open_of_absent_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = EventLog::open_read_only(&dir.path().join("events.redb")).err().unwrap();
+    assert!(matches!(err, OpenError::NotFound { .. }), "{err}");
+}
+
+#[test]
+fn corrupt_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.redb");
+    let junk: Vec<u8> = (0..64 * 1024).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&path, &junk).unwrap();
+    let err = EventLog::open(&path).err().unwrap();
+    assert!(matches!(err, OpenError::Corrupt { .. }), "{err:?}");
+    assert!(err.to_string().contains("move it aside"));
+    // Nothing was rewritten.
+    assert_eq!(std::fs::read(&path).unwrap(), junk);
+    assert!(matches!(EventLog::open_read_only(&path).err().unwrap(), OpenError::Corrupt { .. }));
+}
+
+#[test]
+fn file_held_by_another_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.redb");
+    let _first = EventLog::open(&path).unwrap();
+    let err = EventLog::open(&path).err().unwrap();
+    assert!(matches!(err, OpenError::Locked { .. }), "{err:?}");
+    assert!(err.to_string().contains("another Lantern process"));
+    assert!(matches!(EventLog::open_read_only(&path).err().unwrap(), OpenError::Locked { .. }));
+}
+
+#[test]
+fn read_only_log_reads_but_refuses_appends() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.redb");
+    EventLog::open(&path).unwrap().append(one_event()).unwrap();
+    let ro = EventLog::open_read_only(&path).unwrap();
+    assert!(ro.is_read_only());
+    assert_eq!(ro.read_range(..).unwrap().len(), 1);
+    assert!(matches!(ro.append(one_event()), Err(AppendError::ReadOnly)));
+    // Its subscription delivers what is there, then reports closed.
+    let mut sub = ro.subscribe(1);
+    assert_eq!(sub.next().unwrap().unwrap().seq, 1);
+    assert!(sub.next().is_none());
+}
+
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
+
+#[test]
+fn log_from_a_newer_schema_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.redb");
+    drop(EventLog::open(&path).unwrap());
+    {
+        let db = Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(META).unwrap().insert("schema_version", 99).unwrap();
+        txn.commit().unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let err = EventLog::open(&path).err().unwrap();
+    assert!(matches!(err, OpenError::SchemaTooNew { found: 99, .. }), "{err:?}");
+    assert!(err.to_string().contains("upgrade Lantern"));
+    assert!(matches!(EventLog::open_read_only(&path).err().unwrap(), OpenError::SchemaTooNew { .. }));
+    assert_eq!(std::fs::read(&path).unwrap(), before, "a refused log must not be rewritten");
+}
+
+#[test]
+fn unreadable_record_is_a_typed_read_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.redb");
+    EventLog::open(&path).unwrap().append(one_event()).unwrap();
+    {
+        let db = Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        let mut record = codec::encode(&one_event()).unwrap();
+        record[5..7].copy_from_slice(&2u16.to_le_bytes());
+        txn.open_table(EVENTS).unwrap().insert(2, record.as_slice()).unwrap();
+        txn.commit().unwrap();
+    }
+    let log = EventLog::open_read_only(&path).unwrap();
+    let err = log.read_range(..).unwrap_err();
+    assert!(matches!(err, ReadError::Record { seq: 2, source: CodecError::SchemaTooNew { found: 2, .. } }), "{err:?}");
+    assert_eq!(log.read_range(1..=1).unwrap().len(), 1);
+}

@@ -1,0 +1,58 @@
+//! `lantern`: the command line of Lantern, a local prompt gateway.
+
+mod commands;
+mod data_dir;
+mod render;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Lantern: see what your prompts become, what the cache does, and why.
+#[derive(Parser)]
+#[command(name = "lantern", version, about)]
+struct Cli {
+    /// Where the event log, the cache and the local token live
+    /// [default: $XDG_DATA_HOME/lantern, i.e. ~/.local/share/lantern].
+    #[arg(long, global = true, env = "LANTERN_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Record a short scripted session in the log, then print it back.
+    Demo,
+    /// List the sessions in the log.
+    Sessions(commands::sessions::Args),
+    /// Rebuild past sessions from the log.
+    #[command(subcommand)]
+    Replay(commands::replay::Command),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("LANTERN_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lantern: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let dir = data_dir::resolve(cli.data_dir)?;
+    let mut out = std::io::stdout().lock();
+    match cli.command {
+        Command::Demo => commands::demo::run(&dir, &mut out),
+        Command::Sessions(args) => commands::sessions::run(&dir, &args, &mut out),
+        Command::Replay(cmd) => commands::replay::run(&dir, cmd, &mut out),
+    }
+}

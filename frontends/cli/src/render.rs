@@ -1,0 +1,152 @@
+//! Human-readable, one-line renderings of events and times.
+
+use lantern_events::Timestamp;
+use lantern_events::schema::*;
+
+/// `2025-11-21 04:40` (UTC).
+pub fn minute(t: Timestamp) -> String {
+    let s = t.to_string();
+    format!("{} {}", &s[..10], &s[11..16])
+}
+
+/// `04:40:00.250` (UTC).
+pub fn clock(t: Timestamp) -> String {
+    t.to_string()[11..23].to_owned()
+}
+
+/// Lower-case frontend name.
+pub fn frontend(f: FrontendKind) -> &'static str {
+    match f {
+        FrontendKind::Cli => "cli",
+        FrontendKind::Desktop => "desktop",
+        FrontendKind::Proxy => "proxy",
+    }
+}
+
+/// First line of a text, shortened to `max` characters.
+pub fn excerpt(t: &Text, max: usize) -> String {
+    let full = t.display();
+    let line = full.lines().next().unwrap_or("");
+    let mut s: String = line.chars().take(max).collect();
+    if line.chars().count() > max || full.lines().nth(1).is_some() {
+        s.push('…');
+    }
+    format!("{s:?}")
+}
+
+fn miss(reason: &MissReason) -> String {
+    match reason {
+        MissReason::Empty => "miss (cache empty for this context)".into(),
+        MissReason::BelowThreshold { best } => format!("miss (nearest {best:.3} below threshold)"),
+        MissReason::GuardRejected { best, reason } => format!("miss (nearest {best:.3} refused: {reason})"),
+        MissReason::Disabled => "miss (cache disabled)".into(),
+        MissReason::Bypassed => "miss (bypassed by request)".into(),
+    }
+}
+
+/// The metadata line of a suggestion set, "Unknown" where it is absent.
+pub fn suggestion_meta(s: &SuggestionsOffered) -> String {
+    let origin = match s.origin {
+        Some(SuggestionOrigin::Llm) => "LLM",
+        Some(SuggestionOrigin::Heuristic) => "Heuristic",
+        None => "Unknown",
+    };
+    let context = match s.context {
+        Some(SuggestionContext::LastAssistant) => "last assistant reply".to_owned(),
+        Some(SuggestionContext::History { depth }) => format!("last {depth} user turns"),
+        None => "Unknown".to_owned(),
+    };
+    format!("Origin: {origin} · Context: {context}")
+}
+
+/// One line describing an event.
+pub fn describe(event: &Event) -> String {
+    match event {
+        Event::SessionStarted(s) => format!(
+            "session started ({}, lantern {}, privacy {:?}{})",
+            frontend(s.frontend),
+            s.lantern_version,
+            s.privacy,
+            s.workspace.as_deref().map(|w| format!(", in {w}")).unwrap_or_default()
+        ),
+        Event::PromptSubmitted(p) => format!(
+            "prompt {} → {}{}",
+            excerpt(&p.text, 60),
+            p.model,
+            p.context.active_file.as_deref().map(|f| format!(" (file {f})")).unwrap_or_default()
+        ),
+        Event::RefinementProposed(r) => format!(
+            "refinement proposed: {} change(s), quality {} → {}, tokens {} → {}, {} anchor(s), refiner {} [{}]",
+            r.changes.len(),
+            r.quality.before.total,
+            r.quality.after.total,
+            r.tokens_before,
+            r.tokens_after,
+            r.anchors.len(),
+            r.refiner.version,
+            r.refiner.config_hash
+        ),
+        Event::ApprovalDecided(a) => {
+            let who = match a.by {
+                Decider::User => "user".to_owned(),
+                Decider::Policy(p) => format!("policy {p:?}").to_lowercase(),
+            };
+            let what = match &a.decision {
+                Decision::Accepted => "accepted the refinement".to_owned(),
+                Decision::Modified { text } => format!("sent an edited prompt {}", excerpt(text, 40)),
+                Decision::Rejected => "kept the original".to_owned(),
+                Decision::TimedOut => "timed out; original sent".to_owned(),
+            };
+            format!("{who} {what}")
+        }
+        Event::CacheChecked(c) => {
+            let outcome = match &c.outcome {
+                CacheOutcome::ExactHit { entry } => format!("exact hit ({})", entry.0),
+                CacheOutcome::SemanticHit { similarity, entry, .. } => {
+                    format!("semantic hit {similarity:.3} ({})", entry.0)
+                }
+                CacheOutcome::Miss { reason } => miss(reason),
+            };
+            format!("cache [{}]: {outcome} in {:.1} ms", c.namespace, c.latency_us as f64 / 1000.0)
+        }
+        Event::UpstreamCompleted(u) => format!(
+            "{} {} answered: {} in / {} out tokens (cache write {}, read {}), {} attempt(s), {} ms",
+            u.provider,
+            u.model,
+            u.usage.input_tokens,
+            u.usage.output_tokens,
+            u.usage.cache_creation_input_tokens,
+            u.usage.cache_read_input_tokens,
+            u.attempts,
+            u.latency_ms
+        ),
+        Event::UpstreamFailed(f) => format!(
+            "{} failed: {}{} {} ({} attempt(s){})",
+            f.provider,
+            f.kind,
+            f.status.map(|s| format!(" {s}")).unwrap_or_default(),
+            f.message,
+            f.attempts,
+            if f.retryable { ", retryable" } else { "" }
+        ),
+        Event::ResponseDelivered(r) => {
+            format!("response from {:?} after {} ms: {}", r.source, r.latency_ms, excerpt(&r.text, 60)).to_owned()
+        }
+        Event::SuggestionsOffered(s) => format!("{} suggestion(s) — {}", s.suggestions.len(), suggestion_meta(s)),
+        Event::SuggestionActed(a) => {
+            let what = match &a.action {
+                SuggestionAction::Sent => "sent".to_owned(),
+                SuggestionAction::Edited { text } => format!("edited and sent as {}", excerpt(text, 40)),
+                SuggestionAction::Dismissed => "dismissed".to_owned(),
+            };
+            format!("suggestion {} of #{} {what}", a.index + 1, a.offered_seq)
+        }
+        Event::FeedbackGiven(f) => format!(
+            "feedback on #{}: {:?}{}",
+            f.response_seq,
+            f.verdict,
+            if f.invalidated { ", cache entry invalidated" } else { "" }
+        ),
+        Event::SessionEnded(e) => format!("session ended ({:?})", e.reason),
+    }
+}
