@@ -15,7 +15,13 @@ use std::time::{Duration, Instant};
 fn events(n: usize, seed: u64) -> Vec<NewEvent> {
     let mut rng = support::Rng::new(seed);
     let s = SessionId::new();
-    (0..n).map(|i| support::request_chain(&mut rng, s, i as i64).remove(0)).collect()
+    // Whole request chains (5 events per request), as the pipeline writes them.
+    let mut out = Vec::with_capacity(n + 5);
+    while out.len() < n {
+        out.extend(support::request_chain(&mut rng, s, out.len() as i64));
+    }
+    out.truncate(n);
+    out
 }
 
 fn fresh() -> (tempfile::TempDir, EventLog) {

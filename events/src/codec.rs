@@ -9,9 +9,12 @@
 //! | 4 | format version (this layout), currently 1 |
 //! | 5..7 | schema version of the payload, little-endian u16 |
 //!
+//! Records are stored in [`frame`]s, several consecutive seqs per value.
+//!
 //! Older schema versions are upcast on read through [`upcast::CHAIN`], one
 //! step per version. A newer version is a typed error, never a guess.
 
+pub mod frame;
 pub mod upcast;
 
 use crate::envelope::NewEvent;
@@ -59,6 +62,9 @@ pub enum CodecError {
     /// The payload decoded but bytes were left over.
     #[error("payload has {0} trailing bytes")]
     TrailingBytes(usize),
+    /// A frame's layout is damaged.
+    #[error("frame is damaged: {0}")]
+    BadFrame(String),
     /// Encoding failed.
     #[error("event does not encode: {0}")]
     Encode(String),

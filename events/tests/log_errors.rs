@@ -5,7 +5,7 @@ mod support;
 
 use lantern_events::codec::{self, CodecError};
 use lantern_events::{AppendError, EventLog, OpenError, ReadError, SessionId};
-use redb::{Database, TableDefinition};
+use redb::{Database, ReadableTable, TableDefinition};
 
 fn one_event() -> lantern_events::NewEvent {
     support::request_chain(&mut support::Rng::new(3), SessionId::new(), 0).remove(0)
@@ -69,7 +69,7 @@ fn read_only_log_reads_but_refuses_appends() {
 }
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
+const FRAMES: TableDefinition<u64, &[u8]> = TableDefinition::new("frames");
 
 #[test]
 fn log_from_a_newer_schema_is_refused_untouched() {
@@ -100,11 +100,32 @@ fn unreadable_record_is_a_typed_read_error() {
         let txn = db.begin_write().unwrap();
         let mut record = codec::encode(&one_event()).unwrap();
         record[5..7].copy_from_slice(&2u16.to_le_bytes());
-        txn.open_table(EVENTS).unwrap().insert(2, record.as_slice()).unwrap();
+        let frame = codec::frame::encode([record.as_slice()]);
+        txn.open_table(FRAMES).unwrap().insert(2, frame.as_slice()).unwrap();
         txn.commit().unwrap();
     }
     let log = EventLog::open_read_only(&path).unwrap();
     let err = log.read_range(..).unwrap_err();
     assert!(matches!(err, ReadError::Record { seq: 2, source: CodecError::SchemaTooNew { found: 2, .. } }), "{err:?}");
     assert_eq!(log.read_range(1..=1).unwrap().len(), 1);
+}
+
+#[test]
+fn damaged_frame_is_a_typed_read_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.redb");
+    EventLog::open(&path).unwrap().append_batch(vec![one_event(), one_event()]).unwrap();
+    {
+        let db = Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut frames = txn.open_table(FRAMES).unwrap();
+            let mut frame = frames.get(1).unwrap().unwrap().value().to_vec();
+            frame.truncate(frame.len() - 10);
+            frames.insert(1, frame.as_slice()).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let err = EventLog::open_read_only(&path).unwrap().read_range(..).unwrap_err();
+    assert!(matches!(err, ReadError::Record { seq: 1, source: CodecError::BadFrame(_) }), "{err:?}");
 }

@@ -25,11 +25,11 @@ use std::sync::Arc;
 /// File name of the log inside a data directory.
 pub const LOG_FILE: &str = "events.redb";
 
-/// seq → record (see [`crate::codec`]).
-pub(crate) const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
-/// (session, seq) → ().
+/// first seq of a frame → frame of records (see [`crate::codec::frame`]).
+pub(crate) const FRAMES: TableDefinition<u64, &[u8]> = TableDefinition::new("frames");
+/// (session, first seq of a frame holding some of its events) → ().
 pub(crate) const BY_SESSION: TableDefinition<(u128, u64), ()> = TableDefinition::new("by_session");
-/// (request, seq) → ().
+/// (request, first seq of a frame holding some of its events) → ().
 pub(crate) const BY_REQUEST: TableDefinition<(u128, u64), ()> = TableDefinition::new("by_request");
 /// session → summary (a projection kept up to date by the writer).
 pub(crate) const SESSIONS: TableDefinition<u128, &[u8]> = TableDefinition::new("sessions");

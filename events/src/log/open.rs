@@ -2,7 +2,7 @@
 
 use super::subscribe::Hub;
 use super::writer::Writer;
-use super::{BY_REQUEST, BY_SESSION, Db, EVENTS, EventLog, META, META_SCHEMA, SESSIONS, Shared};
+use super::{BY_REQUEST, BY_SESSION, Db, EventLog, FRAMES, META, META_SCHEMA, SESSIONS, Shared};
 use crate::codec::SCHEMA_VERSION;
 use crate::error::OpenError;
 use redb::{Database, DatabaseError, ReadOnlyDatabase, ReadableTable, StorageError};
@@ -27,7 +27,7 @@ impl EventLog {
         let storage = |e: redb::Error| OpenError::Storage { path: path.to_owned(), source: e };
         let txn = db.begin_write().map_err(|e| storage(e.into()))?;
         let found = {
-            txn.open_table(EVENTS).map_err(|e| storage(e.into()))?;
+            txn.open_table(FRAMES).map_err(|e| storage(e.into()))?;
             txn.open_table(BY_SESSION).map_err(|e| storage(e.into()))?;
             txn.open_table(BY_REQUEST).map_err(|e| storage(e.into()))?;
             txn.open_table(SESSIONS).map_err(|e| storage(e.into()))?;
@@ -93,8 +93,15 @@ fn check_parent(path: &Path) -> Result<(), OpenError> {
 fn last_seq(db: &Db, path: &Path) -> Result<u64, OpenError> {
     let storage = |e: redb::Error| OpenError::Storage { path: path.to_owned(), source: e };
     let txn = db.begin_read().map_err(|e| storage(e.into()))?;
-    match txn.open_table(EVENTS) {
-        Ok(t) => Ok(t.last().map_err(|e| storage(e.into()))?.map_or(0, |(k, _)| k.value())),
+    match txn.open_table(FRAMES) {
+        Ok(t) => match t.last().map_err(|e| storage(e.into()))? {
+            Some((first, frame)) => {
+                let n = crate::codec::frame::count(frame.value())
+                    .map_err(|e| OpenError::Corrupt { path: path.to_owned(), detail: format!("last frame: {e}") })?;
+                Ok(first.value() + u64::from(n) - 1)
+            }
+            None => Ok(0),
+        },
         Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
         Err(e) => Err(storage(e.into())),
     }

@@ -1,25 +1,73 @@
 //! Reads: by seq range, by session, by request; session listing.
 
-use super::{BY_REQUEST, BY_SESSION, EVENTS, EventLog, SESSIONS, SessionSummary, Shared};
-use crate::codec;
+use super::{BY_REQUEST, BY_SESSION, EventLog, FRAMES, SESSIONS, SessionSummary, Shared};
+use crate::codec::{self, frame};
 use crate::envelope::{Envelope, RequestId, SessionId};
 use crate::error::{ReadError, storage_err};
-use redb::{ReadTransaction, ReadableTable, TableDefinition, TableError};
-use std::ops::{ControlFlow, RangeBounds};
+use redb::{ReadOnlyTable, ReadTransaction, ReadableTable, TableDefinition, TableError};
+use std::ops::{Bound, ControlFlow, RangeBounds};
 
-fn decode_at(seq: u64, record: &[u8]) -> Result<Envelope, ReadError> {
-    codec::decode(record).map(|e| e.committed(seq)).map_err(|source| ReadError::Record { seq, source })
-}
+type Frames = ReadOnlyTable<u64, &'static [u8]>;
 
 /// Opens a table, treating a missing one as empty.
 fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
     txn: &ReadTransaction,
     def: TableDefinition<K, V>,
-) -> Result<Option<redb::ReadOnlyTable<K, V>>, ReadError> {
+) -> Result<Option<ReadOnlyTable<K, V>>, ReadError> {
     match txn.open_table(def) {
         Ok(t) => Ok(Some(t)),
         Err(TableError::TableDoesNotExist(_)) => Ok(None),
         Err(e) => Err(storage_err(e)),
+    }
+}
+
+fn damaged(first: u64, source: codec::CodecError) -> ReadError {
+    ReadError::Record { seq: first, source }
+}
+
+/// Decodes the events of one frame that fall in `from..=to`, passing each to `f`.
+fn visit_frame(
+    first: u64,
+    bytes: &[u8],
+    from: u64,
+    to: u64,
+    f: &mut impl FnMut(Envelope) -> ControlFlow<()>,
+) -> Result<ControlFlow<()>, ReadError> {
+    for (seq, record) in (first..).zip(frame::records(bytes).map_err(|e| damaged(first, e))?) {
+        if seq > to {
+            return Ok(ControlFlow::Break(()));
+        }
+        if seq >= from {
+            let event = codec::decode(record).map_err(|source| ReadError::Record { seq, source })?;
+            if f(event.committed(seq)).is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+    }
+    Ok(ControlFlow::Continue(()))
+}
+
+fn inclusive(range: &impl RangeBounds<u64>) -> Option<(u64, u64)> {
+    let from = match range.start_bound() {
+        Bound::Included(&a) => a,
+        Bound::Excluded(&a) => a.checked_add(1)?,
+        Bound::Unbounded => 0,
+    };
+    let to = match range.end_bound() {
+        Bound::Included(&b) => b,
+        Bound::Excluded(&b) => b.checked_sub(1)?,
+        Bound::Unbounded => u64::MAX,
+    };
+    (from <= to).then_some((from, to))
+}
+
+fn last_seq(frames: &Frames) -> Result<u64, ReadError> {
+    match frames.last().map_err(storage_err)? {
+        Some((first, bytes)) => {
+            let n = frame::count(bytes.value()).map_err(|e| damaged(first.value(), e))?;
+            Ok(first.value() + u64::from(n) - 1)
+        }
+        None => Ok(0),
     }
 }
 
@@ -33,11 +81,17 @@ impl Shared {
         range: impl RangeBounds<u64>,
         mut f: impl FnMut(Envelope) -> ControlFlow<()>,
     ) -> Result<(), ReadError> {
+        let Some((from, to)) = inclusive(&range) else { return Ok(()) };
         let txn = self.read_txn()?;
-        let Some(t) = table(&txn, EVENTS)? else { return Ok(()) };
-        for row in t.range(range).map_err(storage_err)? {
-            let (k, v) = row.map_err(storage_err)?;
-            if f(decode_at(k.value(), v.value())?).is_break() {
+        let Some(frames) = table(&txn, FRAMES)? else { return Ok(()) };
+        // Start at the frame that holds `from`, if one does.
+        let start = match frames.range(..=from).map_err(storage_err)?.next_back() {
+            Some(row) => row.map_err(storage_err)?.0.value(),
+            None => from,
+        };
+        for row in frames.range(start..).map_err(storage_err)? {
+            let (first, bytes) = row.map_err(storage_err)?;
+            if first.value() > to || visit_frame(first.value(), bytes.value(), from, to, &mut f)?.is_break() {
                 break;
             }
         }
@@ -62,8 +116,10 @@ impl EventLog {
     /// Seq of the newest committed event; 0 when the log is empty.
     pub fn last_seq(&self) -> Result<u64, ReadError> {
         let txn = self.read_txn()?;
-        let Some(t) = table(&txn, EVENTS)? else { return Ok(0) };
-        Ok(t.last().map_err(storage_err)?.map_or(0, |(k, _)| k.value()))
+        match table(&txn, FRAMES)? {
+            Some(frames) => last_seq(&frames),
+            None => Ok(0),
+        }
     }
 
     /// Calls `f` with each committed event in `range`, in seq order, until it breaks.
@@ -80,30 +136,41 @@ impl EventLog {
         self.shared.read_range(range)
     }
 
-    fn read_indexed(&self, index: TableDefinition<(u128, u64), ()>, key: u128) -> Result<Vec<Envelope>, ReadError> {
+    /// Events of the frames an index names for `key`, kept where `keep` says.
+    fn read_indexed(
+        &self,
+        index: TableDefinition<(u128, u64), ()>,
+        key: u128,
+        keep: impl Fn(&Envelope) -> bool,
+    ) -> Result<Vec<Envelope>, ReadError> {
         let txn = self.read_txn()?;
-        let (Some(idx), Some(events)) = (table(&txn, index)?, table(&txn, EVENTS)?) else {
+        let (Some(idx), Some(frames)) = (table(&txn, index)?, table(&txn, FRAMES)?) else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
         for row in idx.range((key, 0)..=(key, u64::MAX)).map_err(storage_err)? {
-            let seq = row.map_err(storage_err)?.0.value().1;
-            let record = events.get(seq).map_err(storage_err)?.ok_or_else(|| {
-                storage_err(redb::Error::Corrupted(format!("index names seq {seq}, which is absent")))
+            let first = row.map_err(storage_err)?.0.value().1;
+            let bytes = frames.get(first).map_err(storage_err)?.ok_or_else(|| {
+                storage_err(redb::Error::Corrupted(format!("index names frame {first}, which is absent")))
             })?;
-            out.push(decode_at(seq, record.value())?);
+            let _: ControlFlow<()> = visit_frame(first, bytes.value(), 0, u64::MAX, &mut |e| {
+                if keep(&e) {
+                    out.push(e);
+                }
+                ControlFlow::Continue(())
+            })?;
         }
         Ok(out)
     }
 
     /// Every event of one session, in seq order.
     pub fn read_session(&self, session: SessionId) -> Result<Vec<Envelope>, ReadError> {
-        self.read_indexed(BY_SESSION, session.0.as_u128())
+        self.read_indexed(BY_SESSION, session.0.as_u128(), |e| e.session == session)
     }
 
     /// Every event of one request's chain, in seq order.
     pub fn read_request(&self, request: RequestId) -> Result<Vec<Envelope>, ReadError> {
-        self.read_indexed(BY_REQUEST, request.0.as_u128())
+        self.read_indexed(BY_REQUEST, request.0.as_u128(), |e| e.request == Some(request))
     }
 
     /// Summaries of all sessions, oldest first.

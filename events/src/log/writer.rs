@@ -1,8 +1,8 @@
 //! The single writer thread and its group commit.
 
 use super::sessions::SessionDeltas;
-use super::{BY_REQUEST, BY_SESSION, Db, EVENTS, Shared};
-use crate::codec;
+use super::{BY_REQUEST, BY_SESSION, Db, FRAMES, Shared};
+use crate::codec::{self, frame};
 use crate::envelope::{Envelope, NewEvent};
 use crate::error::AppendError;
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
@@ -17,6 +17,8 @@ type Ack = Sender<Result<RangeInclusive<u64>, AppendError>>;
 
 struct Job {
     events: Vec<NewEvent>,
+    /// The events' records, encoded on the submitting thread.
+    records: Vec<Vec<u8>>,
     ack: Ack,
 }
 
@@ -51,7 +53,9 @@ impl Writer {
             let _ = ack.send(Ok(RangeInclusive::new(1, 0)));
             return Ok(Pending(rx));
         }
-        self.tx.send(Job { events, ack }).map_err(|_| AppendError::Closed)?;
+        // Encode here, on the caller's thread, so the writer only writes.
+        let records = events.iter().map(codec::encode).collect::<Result<Vec<_>, _>>()?;
+        self.tx.send(Job { events, records, ack }).map_err(|_| AppendError::Closed)?;
         Ok(Pending(rx))
     }
 
@@ -81,23 +85,13 @@ fn run(shared: &Shared, rx: &Receiver<Job>, mut next_seq: u64) {
     shared.hub.close();
 }
 
-/// Encodes, writes and commits one group; acknowledges and publishes on success.
+/// Writes and commits one group; acknowledges and publishes on success.
 fn commit_batch(shared: &Shared, jobs: Vec<Job>, next_seq: u64) -> u64 {
-    let mut encoded: Vec<(Job, Vec<Vec<u8>>)> = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        match job.events.iter().map(codec::encode).collect::<Result<Vec<_>, _>>() {
-            Ok(records) => encoded.push((job, records)),
-            Err(e) => {
-                let _ = job.ack.send(Err(e.into()));
-            }
-        }
-    }
-    let result = write(shared, &encoded, next_seq);
-    match result {
+    match write(shared, &jobs, next_seq) {
         Ok(()) => {
             let mut seq = next_seq;
-            let mut committed = Vec::with_capacity(encoded.len());
-            for (job, _) in encoded {
+            let mut committed = Vec::with_capacity(jobs.len());
+            for job in jobs {
                 let n = job.events.len() as u64;
                 let _ = job.ack.send(Ok(seq..=seq + n - 1));
                 committed.push((seq, job.events));
@@ -113,7 +107,7 @@ fn commit_batch(shared: &Shared, jobs: Vec<Job>, next_seq: u64) -> u64 {
         }
         Err(msg) => {
             tracing::error!(error = %msg, "log commit failed");
-            for (job, _) in encoded {
+            for job in jobs {
                 let _ = job.ack.send(Err(AppendError::Storage(msg.clone())));
             }
             next_seq
@@ -121,29 +115,81 @@ fn commit_batch(shared: &Shared, jobs: Vec<Job>, next_seq: u64) -> u64 {
     }
 }
 
-fn write(shared: &Shared, batch: &[(Job, Vec<Vec<u8>>)], next_seq: u64) -> Result<(), String> {
+fn write(shared: &Shared, batch: &[Job], next_seq: u64) -> Result<(), String> {
     let Db::ReadWrite(db) = &shared.db else {
         return Err("log is read-only".into());
     };
     let txn = db.begin_write().map_err(|e| e.to_string())?;
     {
-        let mut events = txn.open_table(EVENTS).map_err(|e| e.to_string())?;
-        let mut by_session = txn.open_table(BY_SESSION).map_err(|e| e.to_string())?;
-        let mut by_request = txn.open_table(BY_REQUEST).map_err(|e| e.to_string())?;
+        let mut out = FrameWriter {
+            frames: txn.open_table(FRAMES).map_err(|e| e.to_string())?,
+            by_session: txn.open_table(BY_SESSION).map_err(|e| e.to_string())?,
+            by_request: txn.open_table(BY_REQUEST).map_err(|e| e.to_string())?,
+            first: next_seq,
+            records: Vec::with_capacity(frame::MAX_RECORDS),
+            bytes: 0,
+            sessions: Vec::new(),
+            requests: Vec::new(),
+        };
         let mut deltas = SessionDeltas::default();
         let mut seq = next_seq;
-        for (job, records) in batch {
-            for (event, record) in job.events.iter().zip(records) {
-                events.insert(seq, record.as_slice()).map_err(|e| e.to_string())?;
-                by_session.insert((event.session.0.as_u128(), seq), ()).map_err(|e| e.to_string())?;
-                if let Some(r) = event.request {
-                    by_request.insert((r.0.as_u128(), seq), ()).map_err(|e| e.to_string())?;
+        for job in batch {
+            for (event, record) in job.events.iter().zip(&job.records) {
+                if out.records.len() == frame::MAX_RECORDS || out.bytes >= frame::TARGET_BYTES {
+                    out.flush(seq)?;
                 }
+                out.push(event, record);
                 deltas.record(seq, event);
                 seq += 1;
             }
         }
+        out.flush(seq)?;
         deltas.apply(&txn).map_err(|e| e.to_string())?;
     }
     txn.commit().map_err(|e| e.to_string())
+}
+
+/// Packs consecutive records into frames and indexes each frame once per
+/// session and request it holds.
+struct FrameWriter<'t, 'r> {
+    frames: redb::Table<'t, u64, &'static [u8]>,
+    by_session: redb::Table<'t, (u128, u64), ()>,
+    by_request: redb::Table<'t, (u128, u64), ()>,
+    first: u64,
+    records: Vec<&'r [u8]>,
+    bytes: usize,
+    sessions: Vec<u128>,
+    requests: Vec<u128>,
+}
+
+impl<'r> FrameWriter<'_, 'r> {
+    fn push(&mut self, event: &NewEvent, record: &'r [u8]) {
+        self.records.push(record);
+        self.bytes += record.len();
+        let s = event.session.0.as_u128();
+        if !self.sessions.contains(&s) {
+            self.sessions.push(s);
+        }
+        if let Some(r) = event.request.map(|r| r.0.as_u128()).filter(|r| !self.requests.contains(r)) {
+            self.requests.push(r);
+        }
+    }
+
+    /// Writes the open frame (if any); the next one starts at `next_first`.
+    fn flush(&mut self, next_first: u64) -> Result<(), String> {
+        if !self.records.is_empty() {
+            let bytes = frame::encode(self.records.iter().copied());
+            self.frames.insert(self.first, bytes.as_slice()).map_err(|e| e.to_string())?;
+            for s in self.sessions.drain(..) {
+                self.by_session.insert((s, self.first), ()).map_err(|e| e.to_string())?;
+            }
+            for r in self.requests.drain(..) {
+                self.by_request.insert((r, self.first), ()).map_err(|e| e.to_string())?;
+            }
+        }
+        self.records.clear();
+        self.bytes = 0;
+        self.first = next_first;
+        Ok(())
+    }
 }

@@ -56,7 +56,8 @@ fn t(at: i64) -> Timestamp {
 
 /// One realistic request chain (prompt → refinement → decision → cache → answer → suggestions).
 pub fn request_chain(rng: &mut Rng, session: SessionId, at: i64) -> Vec<NewEvent> {
-    let request = RequestId(Uuid::from_u128(u128::from(rng.next()) << 64 | u128::from(rng.next())));
+    // Time-ordered, like the UUIDv7 ids Lantern assigns.
+    let request = RequestId::new();
     let text = prompt(rng);
     let refined = format!("File: src/header.rs (Rust)\n\n{text}\nExpected output: a patch and a short explanation.");
     let ev = |actor, i: i64, event| NewEvent {

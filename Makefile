@@ -1,0 +1,74 @@
+# Lantern — every target does its own set-up and is safe to re-run.
+#   make demo   the main job on embedded defaults (no API key needed)
+#   make test   every test, Rust and Python
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON  ?= python3
+VENV    := $(CURDIR)/.venv
+VPY     := $(VENV)/bin/python
+STAMP   := $(VENV)/.widget-log-installed
+DEMO_DIR ?= $(CURDIR)/.demo
+CARGO   ?= cargo
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: help setup build demo test test-rust test-python lint bench bench-rust bench-python crash-trials fuzz clean
+
+help:
+	@echo "make demo          run the demo session on embedded defaults"
+	@echo "make test          run every test (Rust and Python)"
+	@echo "make lint          cargo fmt --check, clippy -D warnings, ruff"
+	@echo "make bench         criterion + Python benchmarks (figures in BENCHMARKS.md)"
+	@echo "make crash-trials  200 SIGKILL-during-append trials"
+	@echo "make fuzz          fuzz the record decoder (FUZZ_SECONDS, default 60)"
+
+# The Python environment: .venv at the repo root with widget-log installed.
+# Re-installs only when widget-log's pyproject changes.
+setup: $(STAMP)
+
+$(STAMP): widget-log/pyproject.toml
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -e './widget-log[test]'
+	@touch $@
+
+build:
+	$(CARGO) build --release --locked -p lantern
+
+demo: setup build
+	@mkdir -p $(DEMO_DIR)
+	$(CURDIR)/target/release/lantern --data-dir $(DEMO_DIR) demo
+
+test: setup test-rust test-python
+
+test-rust:
+	$(CARGO) test --workspace --locked
+
+test-python: setup
+	cd widget-log && $(VPY) -m pytest -q
+
+lint: setup
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(VENV)/bin/ruff check widget-log
+	$(VENV)/bin/ruff format --check widget-log
+
+bench: bench-rust bench-python
+
+bench-rust:
+	$(CARGO) bench --locked -p lantern-events --bench log
+
+bench-python: setup
+	$(VPY) widget-log/bench/bench_cache.py
+
+crash-trials:
+	scripts/crash-trials.sh 200
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
+	cd events/fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run decode_record -- -max_total_time=$(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(DEMO_DIR) target
