@@ -70,8 +70,13 @@ pub enum CodecError {
     Encode(String),
 }
 
-fn config() -> bincode::config::Configuration {
-    bincode::config::standard()
+/// Largest payload a record may have. bincode checks every length it reads
+/// against this before allocating, so a damaged length prefix is an error,
+/// not an attempt to allocate exabytes (found by fuzzing).
+pub const MAX_PAYLOAD: usize = 16 * 1024 * 1024;
+
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<MAX_PAYLOAD>()
 }
 
 /// Encodes an event as a record of the current schema.
@@ -81,6 +86,9 @@ pub fn encode(event: &NewEvent) -> Result<Vec<u8>, CodecError> {
     out.push(FORMAT_VERSION);
     out.extend_from_slice(&SCHEMA_VERSION.to_le_bytes());
     bincode::serde::encode_into_std_write(event, &mut out, config()).map_err(|e| CodecError::Encode(e.to_string()))?;
+    if out.len() - HEADER_LEN > MAX_PAYLOAD {
+        return Err(CodecError::Encode(format!("event is larger than the {MAX_PAYLOAD}-byte record limit")));
+    }
     Ok(out)
 }
 

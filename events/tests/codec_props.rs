@@ -3,6 +3,7 @@
 
 mod support;
 
+use lantern_events::SessionId;
 use lantern_events::codec::{self, CodecError};
 use proptest::prelude::*;
 
@@ -29,7 +30,7 @@ proptest! {
 #[test]
 fn header_errors_are_typed() {
     let mut rng = support::Rng::new(1);
-    let session = lantern_events::SessionId::new();
+    let session = SessionId::new();
     let event = support::request_chain(&mut rng, session, 0).remove(0);
     let good = codec::encode(&event).unwrap();
 
@@ -52,4 +53,24 @@ fn header_errors_are_typed() {
     let mut bad = good;
     bad.push(0);
     assert_eq!(codec::decode(&bad).unwrap_err(), CodecError::TrailingBytes(1));
+}
+
+#[test]
+fn a_huge_length_prefix_is_an_error_not_an_allocation() {
+    // The shape of the fuzzer's first finding: a varint length of ~2^62.
+    let mut record =
+        codec::encode(&support::request_chain(&mut support::Rng::new(2), SessionId::new(), 0).remove(0)).unwrap();
+    record.truncate(codec::HEADER_LEN + 2);
+    record.extend_from_slice(&[0xff, 0x3f, 0, 0, 0, 0, 0, 0, 0x3f, 0x10, 0x4c]);
+    assert!(matches!(codec::decode(&record), Err(CodecError::Payload(_))));
+}
+
+#[test]
+fn an_event_over_the_size_limit_is_refused_at_encode() {
+    let mut e = support::request_chain(&mut support::Rng::new(4), SessionId::new(), 0).remove(0);
+    if let lantern_events::schema::Event::PromptSubmitted(p) = &mut e.event {
+        p.text = "x".repeat(codec::MAX_PAYLOAD + 1).into();
+    }
+    let r = codec::encode(&e);
+    assert!(matches!(r, Err(CodecError::Encode(_))), "{:?}", r.as_ref().map(Vec::len));
 }
