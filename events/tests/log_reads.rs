@@ -113,3 +113,26 @@ fn empty_batch_commits_nothing() {
     assert!(log.append_batch(Vec::new()).unwrap().is_empty());
     assert_eq!(log.last_seq().unwrap(), 0);
 }
+
+#[test]
+fn submit_tells_the_seqs_at_once_and_commits_them_in_that_order() {
+    let (_dir, log) = open();
+    let mut rng = support::Rng::new(9);
+    let s = SessionId::new();
+    let pendings: Vec<_> = (0..20)
+        .map(|i| {
+            log.submit(support::request_chain(&mut rng, s, i).into_iter().take(1 + (i as usize % 3)).collect()).unwrap()
+        })
+        .collect();
+    let reserved: Vec<_> = pendings.iter().map(|p| p.seqs()).collect();
+    // Reservations are contiguous, in submission order.
+    let mut next = 1;
+    for r in &reserved {
+        assert_eq!(*r.start(), next);
+        next = r.end() + 1;
+    }
+    for (p, r) in pendings.into_iter().zip(&reserved) {
+        assert_eq!(&p.wait().unwrap(), r);
+    }
+    assert_eq!(log.last_seq().unwrap(), next - 1);
+}

@@ -7,7 +7,7 @@ use crate::envelope::{Envelope, NewEvent};
 use crate::error::AppendError;
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use std::ops::RangeInclusive;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 /// Most events one transaction takes before it commits.
@@ -16,6 +16,8 @@ const MAX_BATCH_EVENTS: usize = 8192;
 type Ack = Sender<Result<RangeInclusive<u64>, AppendError>>;
 
 struct Job {
+    /// Seq reserved for the first event.
+    first: u64,
     events: Vec<NewEvent>,
     /// The events' records, encoded on the submitting thread.
     records: Vec<Vec<u8>>,
@@ -24,26 +26,47 @@ struct Job {
 
 /// An append queued for the next group commit.
 #[must_use = "an append is acknowledged only through wait()"]
-pub struct Pending(Receiver<Result<RangeInclusive<u64>, AppendError>>);
+pub struct Pending {
+    seqs: RangeInclusive<u64>,
+    ack: Receiver<Result<RangeInclusive<u64>, AppendError>>,
+}
 
 impl Pending {
+    /// The seqs the events will have once committed, known at once so that
+    /// later events can name them as their cause without waiting.
+    ///
+    /// They are durable only when [`Pending::wait`] says so. If the commit
+    /// fails, these seqs are reused by later appends.
+    pub fn seqs(&self) -> RangeInclusive<u64> {
+        self.seqs.clone()
+    }
+
     /// Blocks until the batch is durable; returns the seqs it was given.
     pub fn wait(self) -> Result<RangeInclusive<u64>, AppendError> {
-        self.0.recv().map_err(|_| AppendError::Closed)?
+        self.ack.recv().map_err(|_| AppendError::Closed)?
     }
 }
+
+/// The next seq to hand out. Held while a job is sent, so the writer's queue
+/// is always in seq order; held by the writer while it fails a queue after a
+/// failed commit, so that no reservation outlives the seqs it assumed.
+type Reservation = Arc<Mutex<u64>>;
 
 pub(crate) struct Writer {
     tx: Sender<Job>,
     handle: JoinHandle<()>,
+    next: Reservation,
 }
 
 impl Writer {
     pub(crate) fn spawn(shared: Arc<Shared>, next_seq: u64) -> std::io::Result<Self> {
         let (tx, rx) = unbounded::<Job>();
-        let handle =
-            std::thread::Builder::new().name("lantern-log-writer".into()).spawn(move || run(&shared, &rx, next_seq))?;
-        Ok(Self { tx, handle })
+        let next = Arc::new(Mutex::new(next_seq));
+        let reservation = next.clone();
+        let handle = std::thread::Builder::new()
+            .name("lantern-log-writer".into())
+            .spawn(move || run(&shared, &rx, &reservation, next_seq))?;
+        Ok(Self { tx, handle, next })
     }
 
     pub(crate) fn submit(&self, events: Vec<NewEvent>) -> Result<Pending, AppendError> {
@@ -51,12 +74,16 @@ impl Writer {
         if events.is_empty() {
             // Nothing to commit: acknowledge with an empty range.
             let _ = ack.send(Ok(RangeInclusive::new(1, 0)));
-            return Ok(Pending(rx));
+            return Ok(Pending { seqs: RangeInclusive::new(1, 0), ack: rx });
         }
         // Encode here, on the caller's thread, so the writer only writes.
         let records = events.iter().map(codec::encode).collect::<Result<Vec<_>, _>>()?;
-        self.tx.send(Job { events, records, ack }).map_err(|_| AppendError::Closed)?;
-        Ok(Pending(rx))
+        let n = events.len() as u64;
+        let mut next = lock(&self.next);
+        let first = *next;
+        self.tx.send(Job { first, events, records, ack }).map_err(|_| AppendError::Closed)?;
+        *next += n;
+        Ok(Pending { seqs: first..=first + n - 1, ack: rx })
     }
 
     pub(crate) fn shutdown(self) {
@@ -67,7 +94,11 @@ impl Writer {
     }
 }
 
-fn run(shared: &Shared, rx: &Receiver<Job>, mut next_seq: u64) {
+fn lock(m: &Mutex<u64>) -> MutexGuard<'_, u64> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn run(shared: &Shared, rx: &Receiver<Job>, next: &Mutex<u64>, mut next_seq: u64) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         let mut count = jobs[0].events.len();
@@ -80,7 +111,18 @@ fn run(shared: &Shared, rx: &Receiver<Job>, mut next_seq: u64) {
                 Err(_) => break,
             }
         }
-        next_seq = commit_batch(shared, jobs, next_seq);
+        let committed = commit_batch(shared, jobs, next_seq);
+        if committed == next_seq {
+            // The commit failed: everything queued behind it reserved seqs
+            // that will not exist. Fail it all and hand out seqs again from
+            // the last committed one, so committed seqs stay dense.
+            let mut reserved = lock(next);
+            for job in rx.try_iter() {
+                let _ = job.ack.send(Err(AppendError::Storage("an earlier commit failed; not written".into())));
+            }
+            *reserved = next_seq;
+        }
+        next_seq = committed;
     }
     shared.hub.close();
 }
@@ -119,6 +161,13 @@ fn write(shared: &Shared, batch: &[Job], next_seq: u64) -> Result<(), String> {
     let Db::ReadWrite(db) = &shared.db else {
         return Err("log is read-only".into());
     };
+    let mut expected = next_seq;
+    for job in batch {
+        if job.first != expected {
+            return Err(format!("reservation {} does not follow seq {}", job.first, expected - 1));
+        }
+        expected += job.events.len() as u64;
+    }
     let txn = db.begin_write().map_err(|e| e.to_string())?;
     {
         let mut out = FrameWriter {
