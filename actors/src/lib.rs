@@ -1,0 +1,17 @@
+//! Lantern's actors. Each is a pure, deterministic core (unit-tested without
+//! any runtime) plus, later, a thin actix shell that does the I/O.
+//!
+//! - [`refiner`]: proposes a better prompt, with its change list, a rubric
+//!   score and Anthropic cache anchors.
+//! - [`suggester`]: proposes next prompts, labelled with origin and context.
+//! - [`cache_bridge`]: owns the embedded Python that runs Widget-Log.
+//! - [`telemetry`]: redacts secrets and applies the privacy level before
+//!   anything reaches the journal.
+
+pub mod cache_bridge;
+pub mod journal;
+pub mod pipeline;
+pub mod refiner;
+pub mod runtime;
+pub mod suggester;
+pub mod telemetry;

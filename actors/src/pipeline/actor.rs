@@ -1,0 +1,344 @@
+//! The pipeline actor: runs each request's [`Chain`], doing the I/O its steps ask for.
+
+use super::chain::{Ask, Chain, Input, Step};
+use super::ops::{ActOnSuggestion, CloseSession, Decide, GiveFeedback, OpenSession, SubmitPrompt};
+use crate::cache_bridge::Bridge;
+use crate::cache_bridge::contract::{WireMiss, WireOutcome, parse_process};
+use crate::journal::Journal;
+use crate::refiner::{RefineInput, RefinerConfig, refine};
+use crate::suggester::{SuggestInput, heuristic};
+use actix::prelude::*;
+use lantern_events::schema::*;
+use lantern_events::{Actor as Who, NewEvent, RequestId, SessionId, Timestamp};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How the pipeline behaves.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Refiner configuration.
+    pub refiner: RefinerConfig,
+    /// How long an `ask` policy waits for a user before sending the original.
+    pub decision_timeout: Duration,
+    /// Cache namespace.
+    pub namespace: String,
+    /// `max_tokens` of requests the pipeline builds.
+    pub max_tokens: u32,
+    /// Suggestions per response (0 turns the Suggester off; at most 3).
+    pub suggestions: usize,
+    /// Upstream API key to pass to Widget-Log. Normally `None`: Widget-Log
+    /// reads it from its configured environment variable. Never journaled.
+    pub api_key: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            refiner: RefinerConfig::default(),
+            decision_timeout: Duration::from_secs(120),
+            namespace: "default".into(),
+            max_tokens: 1024,
+            suggestions: 3,
+            api_key: None,
+        }
+    }
+}
+
+#[derive(Default)]
+struct SessionState {
+    user_turns: Vec<String>,
+    /// `SuggestionsOffered` seq → the suggested prompts.
+    offers: HashMap<u64, Vec<String>>,
+}
+
+struct Running {
+    chain: Chain,
+    last_seq: Option<u64>,
+    submitted: Instant,
+    proposed: Option<Instant>,
+    timeout: Option<SpawnHandle>,
+}
+
+/// The actor. Frontends reach it through [`crate::runtime::Client`].
+pub struct Pipeline {
+    journal: Journal,
+    bridge: Arc<Bridge>,
+    settings: Settings,
+    sessions: HashMap<SessionId, SessionState>,
+    running: HashMap<RequestId, Running>,
+}
+
+impl Pipeline {
+    /// A pipeline over a journal and a started bridge.
+    pub fn new(journal: Journal, bridge: Arc<Bridge>, settings: Settings) -> Self {
+        Pipeline { journal, bridge, settings, sessions: HashMap::new(), running: HashMap::new() }
+    }
+
+    fn record(
+        &self,
+        session: SessionId,
+        request: Option<RequestId>,
+        actor: Who,
+        cause: Option<u64>,
+        event: Event,
+    ) -> Option<u64> {
+        let e = NewEvent { at: Timestamp::now(), session, request, actor, cause, event };
+        match self.journal.record(e) {
+            Ok(seq) => seq,
+            Err(err) => {
+                tracing::error!(error = %err, "event not journaled");
+                None
+            }
+        }
+    }
+
+    fn bridge_request(&self, model: &str, prompt: &str) -> String {
+        let mut r = serde_json::json!({
+            "request": {
+                "model": model,
+                "max_tokens": self.settings.max_tokens,
+                "messages": [{"role": "user", "content": prompt}],
+            },
+            "namespace": self.settings.namespace,
+        });
+        if let Some(key) = &self.settings.api_key {
+            r["api_key"] = key.as_str().into();
+        }
+        r.to_string()
+    }
+
+    fn start(&mut self, ask: Ask, ctx: &mut Context<Self>) {
+        let request = ask.request;
+        let (chain, steps) = Chain::start(ask);
+        let run = Running { chain, last_seq: None, submitted: Instant::now(), proposed: None, timeout: None };
+        self.running.insert(request, run);
+        self.run(request, steps, ctx);
+    }
+
+    fn feed(&mut self, request: RequestId, input: Input, ctx: &mut Context<Self>) {
+        let Some(run) = self.running.get_mut(&request) else { return };
+        if matches!(input, Input::Decided { .. })
+            && let Some(h) = run.timeout.take()
+        {
+            ctx.cancel_future(h);
+        }
+        let steps = run.chain.on(input);
+        self.run(request, steps, ctx);
+    }
+
+    fn run(&mut self, request: RequestId, steps: Vec<Step>, ctx: &mut Context<Self>) {
+        for step in steps {
+            let Some(run) = self.running.get(&request) else { return };
+            let ask = run.chain.ask().clone();
+            match step {
+                Step::Record(actor, event) => {
+                    let event = *event;
+                    let offered = match &event {
+                        Event::SuggestionsOffered(s) => {
+                            Some(s.suggestions.iter().map(|x| x.text.display()).collect::<Vec<_>>())
+                        }
+                        _ => None,
+                    };
+                    let seq = self.record(ask.session, Some(request), actor, run.last_seq, event);
+                    if let Some(r) = self.running.get_mut(&request) {
+                        r.last_seq = seq.or(r.last_seq);
+                    }
+                    if let (Some(seq), Some(prompts)) = (seq, offered) {
+                        self.sessions.entry(ask.session).or_default().offers.insert(seq, prompts);
+                    }
+                }
+                Step::Refine => self.refine(request, &ask, ctx),
+                Step::AwaitDecision => {
+                    let timeout = self.settings.decision_timeout;
+                    let handle = ctx.run_later(timeout, move |act, ctx| {
+                        let waited_ms = timeout.as_millis() as u64;
+                        let by = Decider::Policy(ApprovalPolicy::Ask);
+                        act.feed(request, Input::Decided { decision: Decision::TimedOut, by, waited_ms }, ctx);
+                    });
+                    if let Some(r) = self.running.get_mut(&request) {
+                        r.proposed = Some(Instant::now());
+                        r.timeout = Some(handle);
+                    }
+                }
+                Step::Send(prompt) => {
+                    self.sessions.entry(ask.session).or_default().user_turns.push(prompt.clone());
+                    let call = self.bridge.call("process", Some(self.bridge_request(&ask.model, &prompt)));
+                    let submitted = run.submitted;
+                    ctx.spawn(call.into_actor(self).map(move |answer, act, ctx| {
+                        let since_submit_ms = submitted.elapsed().as_millis() as u64;
+                        let input = match answer.and_then(|json| parse_process(&json)) {
+                            Ok(result) => Input::Answered { result: result.map(Box::new), since_submit_ms },
+                            Err(e) => Input::BridgeFailed(e.to_string()),
+                        };
+                        act.feed(request, input, ctx);
+                    }));
+                }
+                Step::Suggest(reply) => {
+                    let suggestions = (self.settings.suggestions > 0)
+                        .then(|| {
+                            let turns =
+                                self.sessions.get(&ask.session).map(|s| s.user_turns.clone()).unwrap_or_default();
+                            let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
+                            heuristic(&SuggestInput {
+                                last_assistant: Some(&reply),
+                                user_turns: &turns,
+                                max: self.settings.suggestions,
+                            })
+                        })
+                        .flatten();
+                    self.feed(request, Input::Suggested(suggestions), ctx);
+                }
+                Step::Finish => {
+                    self.running.remove(&request);
+                }
+            }
+        }
+    }
+
+    /// Runs the Refiner, then asks the cache what it would do with the
+    /// original and with the refined prompt.
+    fn refine(&mut self, request: RequestId, ask: &Ask, ctx: &mut Context<Self>) {
+        let proposal = refine(&RefineInput::new(&ask.prompt, &ask.model, &ask.context), &self.settings.refiner);
+        let original = self.bridge.call("peek", Some(self.bridge_request(&ask.model, &ask.prompt)));
+        let refined = self.bridge.call("peek", Some(self.bridge_request(&ask.model, &proposal.refined)));
+        let both = async move { (original.await, refined.await) };
+        ctx.spawn(both.into_actor(self).map(move |(o, r), act, ctx| {
+            let outlook = CacheOutlook { original: outlook(o), refined: outlook(r) };
+            act.feed(request, Input::Refined(Box::new((proposal, outlook))), ctx);
+        }));
+    }
+}
+
+/// The cache's answer to a peek, as a prompt outlook.
+fn outlook(answer: Result<String, crate::cache_bridge::BridgeError>) -> PromptOutlook {
+    #[derive(serde::Deserialize)]
+    struct Peek {
+        cache: WireOutcome,
+    }
+    let peek = answer.ok().and_then(|json| serde_json::from_str::<Peek>(&json).ok());
+    let Some(Peek { cache }) = peek else {
+        // The cache could not be asked; the chain's own lookup will report why.
+        return PromptOutlook { nearest_similarity: None, verdict: OutlookVerdict::NoCandidate };
+    };
+    let (nearest_similarity, verdict) = match cache {
+        WireOutcome::ExactHit { .. } => (Some(1.0), OutlookVerdict::ExactHit),
+        WireOutcome::SemanticHit { similarity, .. } => (Some(similarity), OutlookVerdict::SemanticHit),
+        WireOutcome::Miss { reason } => match reason {
+            WireMiss::BelowThreshold { best } => (Some(best), OutlookVerdict::BelowThreshold),
+            WireMiss::GuardRejected { best, reason } => (Some(best), OutlookVerdict::GuardRejected { reason }),
+            WireMiss::Empty | WireMiss::Disabled | WireMiss::Bypassed => (None, OutlookVerdict::NoCandidate),
+        },
+    };
+    PromptOutlook { nearest_similarity, verdict }
+}
+
+impl Actor for Pipeline {
+    type Context = Context<Self>;
+}
+
+impl Handler<OpenSession> for Pipeline {
+    type Result = ();
+    fn handle(&mut self, op: OpenSession, _: &mut Context<Self>) {
+        self.sessions.entry(op.session).or_default();
+        let started = Event::SessionStarted(SessionStarted {
+            frontend: op.frontend,
+            lantern_version: env!("CARGO_PKG_VERSION").into(),
+            privacy: self.journal_privacy(),
+            workspace: op.workspace,
+        });
+        self.record(op.session, None, Who::Frontend(op.frontend), None, started);
+    }
+}
+
+impl Pipeline {
+    fn journal_privacy(&self) -> PrivacyLevel {
+        self.journal.privacy()
+    }
+}
+
+impl Handler<CloseSession> for Pipeline {
+    type Result = ();
+    fn handle(&mut self, op: CloseSession, _: &mut Context<Self>) {
+        self.sessions.remove(&op.session);
+        self.record(op.session, None, Who::Telemetry, None, Event::SessionEnded(SessionEnded { reason: op.reason }));
+    }
+}
+
+impl Handler<SubmitPrompt> for Pipeline {
+    type Result = ();
+    fn handle(&mut self, SubmitPrompt(ask): SubmitPrompt, ctx: &mut Context<Self>) {
+        self.start(ask, ctx);
+    }
+}
+
+impl Handler<Decide> for Pipeline {
+    type Result = ();
+    fn handle(&mut self, op: Decide, ctx: &mut Context<Self>) {
+        let Some(run) = self.running.get(&op.request) else { return };
+        if !run.chain.awaits_decision() {
+            return;
+        }
+        let waited_ms = run.proposed.map_or(0, |t| t.elapsed().as_millis() as u64);
+        self.feed(op.request, Input::Decided { decision: op.decision, by: Decider::User, waited_ms }, ctx);
+    }
+}
+
+impl Handler<ActOnSuggestion> for Pipeline {
+    type Result = ();
+    fn handle(&mut self, op: ActOnSuggestion, ctx: &mut Context<Self>) {
+        let acted = Event::SuggestionActed(SuggestionActed {
+            offered_seq: op.offered_seq,
+            index: op.index,
+            action: op.action.clone(),
+        });
+        let frontend = op.template.frontend;
+        self.record(op.session, None, Who::Frontend(frontend), Some(op.offered_seq), acted);
+        let offered = self.sessions.get(&op.session).and_then(|s| s.offers.get(&op.offered_seq));
+        let text = match &op.action {
+            SuggestionAction::Sent => offered.and_then(|o| o.get(usize::from(op.index))).cloned(),
+            SuggestionAction::Edited { text } => text.as_str().map(str::to_owned),
+            SuggestionAction::Dismissed => None,
+        };
+        if let Some(prompt) = text {
+            let ask = Ask {
+                session: op.session,
+                request: op.request,
+                prompt,
+                origin: PromptOrigin::Suggestion { offered_seq: op.offered_seq, index: op.index },
+                ..op.template
+            };
+            self.start(ask, ctx);
+        }
+    }
+}
+
+impl Handler<GiveFeedback> for Pipeline {
+    type Result = ();
+    fn handle(&mut self, op: GiveFeedback, ctx: &mut Context<Self>) {
+        let invalidate = match (&op.verdict, &op.entry) {
+            (FeedbackVerdict::WrongAnswer, Some(entry)) => Some(self.bridge.call("invalidate", Some(entry.0.clone()))),
+            _ => None,
+        };
+        let done = async move {
+            match invalidate {
+                Some(call) => call
+                    .await
+                    .ok()
+                    .and_then(|j| serde_json::from_str::<serde_json::Value>(&j).ok())
+                    .is_some_and(|v| v["invalidated"] == true),
+                None => false,
+            }
+        };
+        ctx.spawn(done.into_actor(self).map(move |invalidated, act, _| {
+            let event = Event::FeedbackGiven(FeedbackGiven {
+                response_seq: op.response_seq,
+                verdict: op.verdict,
+                entry: op.entry,
+                invalidated,
+                note: None,
+            });
+            act.record(op.session, None, Who::Frontend(FrontendKind::Cli), Some(op.response_seq), event);
+        }));
+    }
+}

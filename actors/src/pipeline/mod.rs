@@ -1,0 +1,11 @@
+//! The session pipeline: a pure core per request ([`chain`]) and the actix
+//! actor that runs chains ([`Pipeline`]), talking to the Refiner, the cache
+//! bridge, the Suggester and the journal.
+
+mod actor;
+pub mod chain;
+mod ops;
+
+pub use actor::{Pipeline, Settings};
+pub use chain::{Ask, Chain, Input, Step};
+pub use ops::{ActOnSuggestion, CloseSession, Decide, GiveFeedback, OpenSession, SubmitPrompt};

@@ -1,0 +1,77 @@
+//! What frontends can ask of the pipeline. Every op is fire-and-forget: its
+//! effects show up as events in the journal.
+
+use super::chain::Ask;
+use actix::Message;
+use lantern_events::schema::{Decision, EndReason, EntryId, FeedbackVerdict, FrontendKind, SuggestionAction};
+use lantern_events::{RequestId, SessionId};
+
+/// Open a session.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct OpenSession {
+    /// The new session's id.
+    pub session: SessionId,
+    /// Which frontend opens it.
+    pub frontend: FrontendKind,
+    /// Working directory or project, if known.
+    pub workspace: Option<String>,
+}
+
+/// Close a session.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct CloseSession {
+    /// The session.
+    pub session: SessionId,
+    /// Why.
+    pub reason: EndReason,
+}
+
+/// Submit a prompt.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct SubmitPrompt(pub Ask);
+
+/// A user's decision on a refinement.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct Decide {
+    /// The request decided on.
+    pub request: RequestId,
+    /// The decision.
+    pub decision: Decision,
+}
+
+/// A user acted on a suggestion. `Sent` and `Edited` also submit it as a new
+/// prompt, as request `request`, under the given ask settings.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct ActOnSuggestion {
+    /// The session.
+    pub session: SessionId,
+    /// Seq of the `SuggestionsOffered` event.
+    pub offered_seq: u64,
+    /// Index of the suggestion.
+    pub index: u8,
+    /// What the user did.
+    pub action: SuggestionAction,
+    /// Id for the prompt this sends, if it sends one.
+    pub request: RequestId,
+    /// Model, policy and frontend for that prompt.
+    pub template: Ask,
+}
+
+/// A user's judgement of a response.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct GiveFeedback {
+    /// The session.
+    pub session: SessionId,
+    /// Seq of the `ResponseDelivered` event judged.
+    pub response_seq: u64,
+    /// The verdict.
+    pub verdict: FeedbackVerdict,
+    /// The cache entry that served it, if any; a wrong answer invalidates it.
+    pub entry: Option<EntryId>,
+}

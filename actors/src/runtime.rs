@@ -1,0 +1,150 @@
+//! Starts the actor system on its own thread and hands frontends a [`Client`].
+//!
+//! The caller's thread (the UI's main thread, the CLI, the HTTP server) never
+//! runs actix: it sends ops through the client and follows the journal.
+
+use crate::cache_bridge::{Bridge, BridgeConfig, BridgeError};
+use crate::journal::Journal;
+use crate::pipeline::{
+    ActOnSuggestion, Ask, CloseSession, Decide, GiveFeedback, OpenSession, Pipeline, Settings, SubmitPrompt,
+};
+use actix::{Actor, Addr, System};
+use lantern_events::schema::{
+    Decision, EndReason, EntryId, FeedbackVerdict, FrontendKind, PrivacyLevel, SuggestionAction,
+};
+use lantern_events::{EventLog, RequestId, SessionId, Subscription};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use thiserror::Error;
+
+/// Everything the runtime needs.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// How to start Widget-Log.
+    pub bridge: BridgeConfig,
+    /// Privacy level of the journal.
+    pub privacy: PrivacyLevel,
+    /// Pipeline behaviour.
+    pub settings: Settings,
+}
+
+/// Why the runtime did not start.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// Widget-Log could not be started; the message says what to run.
+    #[error(transparent)]
+    Bridge(#[from] BridgeError),
+    /// A thread could not be started.
+    #[error("cannot start a runtime thread: {0}")]
+    Thread(#[from] std::io::Error),
+    /// The actor system did not come up.
+    #[error("the actor system did not start")]
+    System,
+}
+
+/// The running system. Dropping it stops the actors and Widget-Log.
+pub struct Runtime {
+    client: Client,
+    system: System,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// What frontends hold: send ops, follow events.
+#[derive(Clone)]
+pub struct Client {
+    pipeline: Addr<Pipeline>,
+    journal: Journal,
+}
+
+impl Runtime {
+    /// Starts Widget-Log (on the caller's thread, so errors come back here),
+    /// then the actors on a thread of their own.
+    pub fn start(log: Arc<EventLog>, config: RuntimeConfig) -> Result<Self, StartError> {
+        let bridge = Arc::new(Bridge::start(&config.bridge)?);
+        let journal = Journal::new(log, config.privacy)?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let j = journal.clone();
+        let thread = std::thread::Builder::new().name("lantern-actors".into()).spawn(move || {
+            let system = System::new();
+            let addr = system.block_on(async move { Pipeline::new(j, bridge, config.settings).start() });
+            let _ = tx.send((addr, System::current()));
+            if let Err(e) = system.run() {
+                tracing::error!(error = %e, "actor system stopped with an error");
+            }
+        })?;
+        let (pipeline, system) = rx.recv().map_err(|_| StartError::System)?;
+        Ok(Runtime { client: Client { pipeline, journal }, system, thread: Some(thread) })
+    }
+
+    /// A handle for a frontend.
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.client.journal.sync();
+        self.system.stop();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Client {
+    /// Opens a session; its `SessionStarted` follows in the journal.
+    pub fn open_session(&self, frontend: FrontendKind, workspace: Option<String>) -> SessionId {
+        let session = SessionId::new();
+        self.pipeline.do_send(OpenSession { session, frontend, workspace });
+        session
+    }
+
+    /// Closes a session.
+    pub fn close_session(&self, session: SessionId, reason: EndReason) {
+        self.pipeline.do_send(CloseSession { session, reason });
+    }
+
+    /// Submits a prompt; follow `ask.request` in the journal.
+    pub fn submit(&self, ask: Ask) {
+        self.pipeline.do_send(SubmitPrompt(ask));
+    }
+
+    /// Decides on a refinement awaiting a user.
+    pub fn decide(&self, request: RequestId, decision: Decision) {
+        self.pipeline.do_send(Decide { request, decision });
+    }
+
+    /// Acts on a suggestion; `Sent`/`Edited` submit it as request `template.request`.
+    pub fn act_on_suggestion(&self, offered_seq: u64, index: u8, action: SuggestionAction, template: Ask) {
+        let (session, request) = (template.session, template.request);
+        self.pipeline.do_send(ActOnSuggestion { session, offered_seq, index, action, request, template });
+    }
+
+    /// Judges a response; a wrong cached answer invalidates its entry.
+    pub fn give_feedback(
+        &self,
+        session: SessionId,
+        response_seq: u64,
+        verdict: FeedbackVerdict,
+        entry: Option<EntryId>,
+    ) {
+        self.pipeline.do_send(GiveFeedback { session, response_seq, verdict, entry });
+    }
+
+    /// Follows committed events from `from` on.
+    pub fn subscribe(&self, from: u64) -> Subscription {
+        self.journal.log().subscribe(from)
+    }
+
+    /// The next seq the log will commit (subscribe here to see only what follows).
+    pub fn next_seq(&self) -> u64 {
+        self.journal.log().last_seq().map_or(1, |s| s + 1)
+    }
+
+    /// Blocks until everything journaled so far is durable.
+    pub fn sync(&self) {
+        self.journal.sync();
+    }
+}

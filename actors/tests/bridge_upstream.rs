@@ -1,0 +1,134 @@
+//! The CacheBridge against the real Widget-Log in `.venv` and the local fake
+//! of the Anthropic API (`make setup` provides both).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use lantern_actors::cache_bridge::contract::{WireMiss, WireOutcome, WireSource, parse_process};
+use lantern_actors::cache_bridge::{Bridge, BridgeConfig, BridgeError};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+const PLANTED_KEY: &str = "sk-ant-api03-PLANTEDkeyMustNeverBeStored0123456789";
+
+fn venv() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv")
+}
+
+struct Fake {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn fake() -> Fake {
+    let mut child = Command::new(venv().join("bin/python"))
+        .args(["-m", "widget_log.testing.fake_anthropic", "--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    Fake { child, url }
+}
+
+fn request(text: &str, fault: Option<&str>) -> String {
+    let mut r = json!({
+        "request": {"model": "claude-sonnet-4-5", "max_tokens": 256, "messages": [{"role": "user", "content": text}]},
+        "namespace": "default",
+        "api_key": PLANTED_KEY,
+    });
+    if let Some(f) = fault {
+        r["headers"] = json!({"x-fake-fault": f});
+    }
+    r.to_string()
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() { out.extend(files_under(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+#[test]
+fn the_bridge_serves_misses_hits_streams_and_failures() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+
+    // Given a configuration Widget-Log refuses, start fails with its reason.
+    let bad = BridgeConfig { venv: venv(), config_json: json!({"no_such_key": 1}).to_string(), threads: 1 };
+    let err = Bridge::start(&bad).err().unwrap();
+    assert!(matches!(err, BridgeError::Initialize(_)), "{err}");
+
+    let config = json!({
+        "data_dir": dir.path(),
+        "upstream": {"provider": "anthropic", "max_retries": 1, "backoff_initial_seconds": 0.01,
+                     "anthropic": {"base_url": fake.url}},
+    });
+    let bridge = Bridge::start(&BridgeConfig { venv: venv(), config_json: config.to_string(), threads: 2 }).unwrap();
+
+    // A first ask misses and goes upstream; the answer is stored.
+    let first =
+        parse_process(&bridge.process(&request("How do I reverse a list in Python?", None)).unwrap()).unwrap().unwrap();
+    assert_eq!(first.source, WireSource::Upstream);
+    assert_eq!(first.cache, WireOutcome::Miss { reason: WireMiss::Empty });
+    assert_eq!(first.text(), "Fake reply to: How do I reverse a list in Python?");
+    assert!(first.usage.input_tokens > 0 && first.attempts == 1);
+    let entry = first.stored_entry_id.clone().expect("a complete answer is stored");
+
+    // The same ask is an exact hit on that entry.
+    let again =
+        parse_process(&bridge.process(&request("How do I reverse a list in Python?", None)).unwrap()).unwrap().unwrap();
+    assert_eq!(again.source, WireSource::Cache);
+    assert_eq!(again.cache, WireOutcome::ExactHit { entry_id: entry.clone() });
+    assert_eq!(again.text(), first.text());
+
+    // Upstream overload comes back typed, after the configured retry.
+    let failed =
+        parse_process(&bridge.process(&request("What is a monad?", Some("status=529"))).unwrap()).unwrap().unwrap_err();
+    assert_eq!((failed.kind.as_str(), failed.status, failed.retryable), ("overloaded", Some(529), true), "{failed:?}");
+
+    // A stream arrives in Anthropic's SSE order and ends with Lantern's result.
+    let chunks: Vec<Value> = bridge
+        .stream(&request("Explain lifetimes briefly", None))
+        .unwrap()
+        .map(|c| serde_json::from_str(&c.unwrap()).unwrap())
+        .collect();
+    let names: Vec<&str> = chunks.iter().map(|c| c["event"].as_str().unwrap()).collect();
+    assert_eq!(names.first(), Some(&"message_start"));
+    assert_eq!(&names[names.len() - 3..], ["message_delta", "message_stop", "lantern_result"]);
+    assert!(names.contains(&"content_block_delta"));
+    assert_eq!(chunks.last().unwrap()["data"]["ok"], true);
+
+    // Invalidation (a user said the answer was wrong) makes the next ask miss.
+    let inv: Value = serde_json::from_str(&bridge.invalidate(&entry).unwrap()).unwrap();
+    assert_eq!(inv["invalidated"], true, "{inv}");
+    let after =
+        parse_process(&bridge.process(&request("How do I reverse a list in Python?", None)).unwrap()).unwrap().unwrap();
+    assert_eq!(after.source, WireSource::Upstream);
+
+    let stats: Value = serde_json::from_str(&bridge.stats().unwrap()).unwrap();
+    assert!(stats["stats"]["lookups"].as_u64().unwrap() >= 4, "{stats}");
+    let health: Value = serde_json::from_str(&bridge.health().unwrap()).unwrap();
+    assert_eq!(health["initialized"], true);
+    drop(bridge);
+
+    // The API key never reached the cache's files.
+    let files = files_under(dir.path());
+    assert!(!files.is_empty());
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(!bytes.windows(PLANTED_KEY.len()).any(|w| w == PLANTED_KEY.as_bytes()), "key found in {}", f.display());
+    }
+}

@@ -1,0 +1,462 @@
+"""The cache: exact match, then verified semantic match, with SQLite persistence.
+
+Entries live in SQLite (WAL); on start they are reloaded into memory: an exact
+key map, a vector index partitioned by (namespace, fingerprint), and an LRU
+order. Responses stay on disk and are read only on a hit.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .fingerprint import RequestKey, request_key
+from .index import VectorIndex
+from .store import Store
+from .verify import Verifier
+
+CACHE_MODES = ("default", "no-cache", "no-store")
+
+
+@dataclass(slots=True)
+class _Entry:
+    row_id: int
+    entry_id: str
+    namespace: str
+    fingerprint: str
+    exact_key: str
+    prompt: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    expires_at: float | None
+    last_used_at: float
+    hits: int
+    # The verifier's packed per-entry features (Verifier.features), computed at
+    # insert time, or on first use for entries reloaded from disk.
+    vfeat: bytes | None = None
+
+
+@dataclass
+class LookupResult:
+    outcome: dict[str, Any]
+    key: RequestKey
+    response: dict[str, Any] | None = None
+    entry_id: str | None = None
+    vector: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def hit(self) -> bool:
+        return self.response is not None
+
+
+def _is_expired(e: _Entry, now: float) -> bool:
+    return e.expires_at is not None and e.expires_at <= now
+
+
+def _price(pricing: dict[str, Any], model: str) -> tuple[float, float]:
+    best = pricing.get("default", {"input": 0.0, "output": 0.0})
+    best_len = -1
+    for prefix, p in pricing.items():
+        if prefix != "default" and model.startswith(prefix) and len(prefix) > best_len:
+            best, best_len = p, len(prefix)
+    return float(best.get("input", 0.0)), float(best.get("output", 0.0))
+
+
+class Cache:
+    def __init__(
+        self,
+        cache_cfg: dict[str, Any],
+        embedder: Any,
+        store: Store,
+        verifier: Any | None = None,
+        pricing: dict[str, Any] | None = None,
+    ) -> None:
+        self.cfg = cache_cfg
+        self.embedder = embedder
+        self.verifier = verifier if verifier is not None else Verifier(embedder, None)
+        # A verifier with features(text) gets them precomputed per entry.
+        self._verifier_features = callable(getattr(self.verifier, "features", None))
+        self.store = store
+        self.pricing = pricing or {}
+        self._lock = threading.RLock()
+        self.index = VectorIndex(
+            embedder.dim,
+            cache_cfg.get("index", "auto"),
+            cache_cfg.get("usearch_min_entries", 20000),
+        )
+        self.entries: dict[int, _Entry] = {}
+        self.by_eid: dict[str, int] = {}
+        self.by_exact: dict[str, int] = {}
+        self.lru: OrderedDict[int, None] = OrderedDict()
+        self._dirty: dict[int, tuple[float, int]] = {}
+        self._ops = 0
+        self.stats_data = self._load_stats()
+        self._load()
+
+    # -- persistence ----------------------------------------------------------
+    def _load_stats(self) -> dict[str, Any]:
+        raw = self.store.get_meta("stats")
+        base: dict[str, Any] = {
+            "lookups": 0,
+            "exact_hits": 0,
+            "semantic_hits": 0,
+            "misses": {},
+            "stored": 0,
+            "not_stored": {},
+            "invalidated": 0,
+            "evicted": 0,
+            "expired": 0,
+            "tokens_saved": {"input": 0, "output": 0},
+            "cost_saved_usd": 0.0,
+        }
+        if raw:
+            base.update(json.loads(raw))
+        return base
+
+    def _load(self) -> None:
+        now = time.time()
+        stale: list[int] = []
+        reembed: list[tuple[int, str]] = []
+        for row in self.store.rows():
+            (rid, eid, ns, fp, ek, prompt, model, it, ot, emodel, vec, _c, exp, used, hits) = row
+            if exp is not None and exp <= now:
+                stale.append(rid)
+                continue
+            e = _Entry(rid, eid, ns, fp, ek, prompt, model, it, ot, exp, used, hits)
+            self._index_entry(e)
+            v = np.frombuffer(vec, dtype=np.float32)
+            if emodel != self.embedder.model_id or v.shape[0] != self.embedder.dim:
+                reembed.append((rid, prompt))
+            else:
+                self.index.add((ns, fp), rid, v)
+        self.store.delete(stale)
+        for start in range(0, len(reembed), 64):
+            chunk = reembed[start : start + 64]
+            vecs = self.embedder.encode_batch([p for _, p in chunk])
+            for (rid, _), v in zip(chunk, vecs, strict=True):
+                e = self.entries[rid]
+                self.index.add((e.namespace, e.fingerprint), rid, v)
+                self.store.update_vector(rid, v, self.embedder.model_id)
+        self._enforce_max()
+
+    def _index_entry(self, e: _Entry) -> None:
+        self.entries[e.row_id] = e
+        self.by_eid[e.entry_id] = e.row_id
+        self.by_exact[e.exact_key] = e.row_id
+        self.lru[e.row_id] = None
+
+    def _remove(self, rid: int) -> None:
+        e = self.entries.pop(rid, None)
+        if e is None:
+            return
+        self.by_eid.pop(e.entry_id, None)
+        if self.by_exact.get(e.exact_key) == rid:
+            del self.by_exact[e.exact_key]
+        self.lru.pop(rid, None)
+        self._dirty.pop(rid, None)
+        self.index.remove((e.namespace, e.fingerprint), rid)
+
+    def flush(self) -> None:
+        with self._lock:
+            self.store.touch(self._dirty)
+            self._dirty = {}
+            self.store.set_meta("stats", json.dumps(self.stats_data))
+
+    def _maybe_flush(self) -> None:
+        self._ops += 1
+        if self._ops % 256 == 0:
+            self.flush()
+
+    # -- lookup -------------------------------------------------------------
+    def _miss(
+        self, key: RequestKey, kind: str, vector=None, record: bool = True, **extra: Any
+    ) -> LookupResult:
+        if record:
+            misses = self.stats_data["misses"]
+            misses[kind] = misses.get(kind, 0) + 1
+            self._maybe_flush()
+        return LookupResult(
+            {"outcome": "miss", "reason": {"kind": kind, **extra}}, key, None, None, vector
+        )
+
+    def _expired(self, e: _Entry, now: float) -> bool:
+        if e.expires_at is not None and e.expires_at <= now:
+            self._remove(e.row_id)
+            self.store.delete([e.row_id])
+            self.stats_data["expired"] += 1
+            return True
+        return False
+
+    def _serve(self, e: _Entry, now: float) -> dict[str, Any] | None:
+        resp = self.store.response(e.row_id)
+        if resp is None:  # deleted behind our back
+            self._remove(e.row_id)
+            return None
+        e.last_used_at = now
+        e.hits += 1
+        self.lru.move_to_end(e.row_id)
+        self._dirty[e.row_id] = (now, e.hits)
+        saved = self.stats_data["tokens_saved"]
+        saved["input"] += e.input_tokens
+        saved["output"] += e.output_tokens
+        pin, pout = _price(self.pricing, e.model)
+        self.stats_data["cost_saved_usd"] += (e.input_tokens * pin + e.output_tokens * pout) / 1e6
+        return resp
+
+    def lookup(
+        self,
+        request: dict[str, Any],
+        namespace: str = "default",
+        mode: str = "default",
+        record: bool = True,
+    ) -> LookupResult:
+        """Exact, then semantic + verifier. Raises RequestError for an unusable request.
+
+        With ``record=False`` (a peek) the outcome is the same but nothing
+        changes: no stats, no LRU touch, and a hit's response is not read.
+        """
+        key = request_key(request, namespace)
+        with self._lock:
+            if record:
+                self.stats_data["lookups"] += 1
+            if not self.cfg.get("enabled", True):
+                return self._miss(key, "disabled", record=record)
+            if mode == "no-cache":
+                return self._miss(key, "bypassed", record=record)
+            now = time.time()
+            if self.cfg.get("exact", True):
+                rid = self.by_exact.get(key.exact_key)
+                e = self.entries.get(rid) if rid is not None else None
+                out = {"outcome": "exact_hit", "entry_id": e.entry_id} if e else {}
+                if e is not None and not record and not _is_expired(e, now):
+                    return LookupResult(out, key, None, e.entry_id)
+                if e is not None and record and not self._expired(e, now):
+                    resp = self._serve(e, now)
+                    if resp is not None:
+                        self.stats_data["exact_hits"] += 1
+                        self._maybe_flush()
+                        return LookupResult(out, key, resp, e.entry_id)
+            if not self.cfg.get("semantic", True) or not key.last_user_text:
+                return self._no_semantic(key, namespace, record)
+            part = (namespace, key.fingerprint)
+            if part not in self.index.parts:
+                return self._miss(key, "empty", record=record)
+        # Embedding runs outside the cache lock (the embedder has its own).
+        vec = self.embedder.encode(key.last_user_text)
+        return self._semantic(key, part, vec, record)
+
+    def _has_part(self, namespace: str, key: RequestKey) -> bool:
+        return (namespace, key.fingerprint) in self.index.parts
+
+    def _no_semantic(self, key: RequestKey, namespace: str, record: bool) -> LookupResult:
+        # Semantic matching off (or nothing to embed): only exact keys could hit.
+        if not self._has_part(namespace, key):
+            return self._miss(key, "empty", record=record)
+        return self._miss(key, "below_threshold", record=record, best=0.0)
+
+    def _semantic(
+        self, key: RequestKey, part: tuple[str, str], vec: np.ndarray, record: bool = True
+    ) -> LookupResult:
+        threshold = float(self.cfg.get("similarity_threshold", 0.75))
+        n_cand = max(1, int(self.cfg.get("candidates", 5)))
+        with self._lock:
+            now = time.time()
+            found = self.index.search(part, vec, n_cand + 8)
+            cands: list[tuple[_Entry, float]] = []
+            for rid, sim in found:
+                e = self.entries.get(rid)
+                if e is None or (self._expired(e, now) if record else _is_expired(e, now)):
+                    continue
+                cands.append((e, sim))
+            if not cands:
+                return self._miss(key, "empty", vector=vec, record=record)
+            best = round(cands[0][1], 6)
+            above = [(e, s) for e, s in cands if s >= threshold][:n_cand]
+            if not above:
+                return self._miss(key, "below_threshold", vector=vec, record=record, best=best)
+        first_reason: str | None = None
+        for e, sim in above:  # the verifier may run the model: no cache lock held
+            verdict = self._verify(key.last_user_text, e, sim)
+            if verdict.accepted:
+                out = {
+                    "outcome": "semantic_hit",
+                    "similarity": round(sim, 6),
+                    "entry_id": e.entry_id,
+                    "matched_prompt": e.prompt,
+                }
+                if not record:
+                    return LookupResult(out, key, None, e.entry_id, vec)
+                with self._lock:
+                    if e.row_id not in self.entries:
+                        continue
+                    resp = self._serve(e, time.time())
+                    if resp is None:
+                        continue
+                    self.stats_data["semantic_hits"] += 1
+                    self._maybe_flush()
+                    return LookupResult(out, key, resp, e.entry_id, vec)
+            elif first_reason is None:
+                first_reason = verdict.reason or "rejected"
+        with self._lock:
+            return self._miss(
+                key,
+                "guard_rejected",
+                vector=vec,
+                record=record,
+                best=best,
+                reason=first_reason or "rejected",
+            )
+
+    def _verify(self, query: str, e: _Entry, sim: float) -> Any:
+        """Run the verifier on one candidate, with its stored features if it has them."""
+        if not self._verifier_features:
+            return self.verifier.verify(query, e.prompt, sim)
+        if e.vfeat is None:  # reloaded from disk: computed once, then kept
+            e.vfeat = self.verifier.features(e.prompt)
+        return self.verifier.verify(query, e.prompt, sim, candidate_features=e.vfeat)
+
+    # -- store ----------------------------------------------------------------
+    def storable(self, response: Any) -> str | None:
+        """None if the response may be stored, else why not."""
+        if not isinstance(response, dict) or response.get("type") != "message":
+            return "not_a_message"
+        stop = response.get("stop_reason")
+        if stop not in self.cfg.get("storable_stop_reasons", ["end_turn", "stop_sequence"]):
+            return f"stop_reason_{stop}"
+        if not response.get("content"):
+            return "empty_content"
+        return None
+
+    def _not_stored(self, why: str) -> None:
+        ns = self.stats_data["not_stored"]
+        ns[why] = ns.get(why, 0) + 1
+
+    def put(
+        self,
+        request: dict[str, Any],
+        response: dict[str, Any],
+        namespace: str = "default",
+        lookup: LookupResult | None = None,
+    ) -> str | None:
+        """Store a completed answer. Returns the entry id, or None if it was not stored."""
+        if not self.cfg.get("enabled", True):
+            return None
+        why = self.storable(response)
+        if why is not None:
+            with self._lock:
+                self._not_stored(why)
+            return None
+        key = lookup.key if lookup is not None else request_key(request, namespace)
+        vec = lookup.vector if lookup is not None and lookup.vector is not None else None
+        if vec is None:
+            vec = self.embedder.encode(key.last_user_text)
+        # The embedder has just seen this text: its token vectors are cached.
+        vfeat = self.verifier.features(key.last_user_text) if self._verifier_features else None
+        usage = response.get("usage") or {}
+        now = time.time()
+        ttl = float(self.cfg.get("ttl_seconds", 0) or 0)
+        rec = {
+            "entry_id": uuid.uuid4().hex,
+            "namespace": namespace,
+            "fingerprint": key.fingerprint,
+            "exact_key": key.exact_key,
+            "prompt": key.last_user_text,
+            "model": key.model,
+            "response": response,
+            "input_tokens": int(usage.get("input_tokens") or 0)
+            + int(usage.get("cache_read_input_tokens") or 0)
+            + int(usage.get("cache_creation_input_tokens") or 0),
+            "output_tokens": int(usage.get("output_tokens") or 0),
+            "embed_model": self.embedder.model_id,
+            "created_at": now,
+            "expires_at": now + ttl if ttl > 0 else None,
+        }
+        with self._lock:
+            old = self.by_exact.get(key.exact_key)
+            if old is not None:  # same request answered again: replace
+                self.store.delete([old])
+                self._remove(old)
+            rid = self.store.insert(rec, vec)
+            e = _Entry(
+                rid,
+                rec["entry_id"],
+                namespace,
+                key.fingerprint,
+                key.exact_key,
+                key.last_user_text,
+                key.model,
+                rec["input_tokens"],
+                rec["output_tokens"],
+                rec["expires_at"],
+                now,
+                0,
+                vfeat,
+            )
+            self._index_entry(e)
+            self.index.add((namespace, key.fingerprint), rid, vec)
+            self.stats_data["stored"] += 1
+            self._enforce_max()
+            self._maybe_flush()
+            return e.entry_id
+
+    def _enforce_max(self) -> None:
+        limit = int(self.cfg.get("max_entries", 0) or 0)
+        if limit <= 0:
+            return
+        victims = []
+        while len(self.lru) > limit:
+            rid, _ = self.lru.popitem(last=False)
+            victims.append(rid)
+            self._remove(rid)
+        if victims:
+            self.store.delete(victims)
+            self.stats_data["evicted"] += len(victims)
+
+    # -- maintenance ----------------------------------------------------------
+    def invalidate(self, entry_id: str) -> bool:
+        with self._lock:
+            rid = self.by_eid.get(entry_id)
+            if rid is None:
+                return False
+            self._remove(rid)
+            self.store.delete([rid])
+            self.stats_data["invalidated"] += 1
+            self.flush()
+            return True
+
+    def purge_expired(self) -> int:
+        with self._lock:
+            now = time.time()
+            gone = [
+                e.row_id
+                for e in self.entries.values()
+                if e.expires_at is not None and e.expires_at <= now
+            ]
+            for rid in gone:
+                self._remove(rid)
+            self.store.delete(gone)
+            self.stats_data["expired"] += len(gone)
+            return len(gone)
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            s = json.loads(json.dumps(self.stats_data))
+            s["entries"] = len(self.entries)
+            s["namespaces"] = dict(Counter(e.namespace for e in self.entries.values()))
+            hits = s["exact_hits"] + s["semantic_hits"]
+            s["hit_rate"] = round(hits / s["lookups"], 6) if s["lookups"] else 0.0
+            s["cost_saved_usd"] = round(s["cost_saved_usd"], 6)
+            return s
+
+    def close(self) -> None:
+        with self._lock:
+            self.flush()
+            self.store.close()

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+from widget_log.embed import DIM, Embedder, EmbeddingBackendError
+
+
+def test_sentence_vectors_are_normalised(embedder):
+    v = embedder.encode_batch(["How do I reverse a list in Python?", "hello"])
+    assert v.shape == (2, DIM)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+
+
+def test_paraphrase_is_closer_than_unrelated(embedder):
+    a, b, c = embedder.encode_batch(
+        [
+            "How do I reverse a list in Python?",
+            "whats the pythonic way to reverse a list",
+            "What is the capital of France?",
+        ]
+    )
+    assert a @ b > 0.8 > a @ c
+
+
+def test_batch_equals_single(embedder):
+    texts = ["short", "a much longer sentence with many more words than the first one"]
+    batch = embedder.encode_batch(texts)
+    for t, v in zip(texts, batch, strict=True):
+        assert np.allclose(embedder.encode(t), v, atol=1e-4)
+
+
+def test_token_embeddings(embedder):
+    toks, vecs = embedder.encode_tokens("Reverse a list in Python")
+    assert toks == ["reverse", "a", "list", "in", "python"]
+    assert vecs.shape == (5, DIM)
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+
+
+def test_builtin_truncation_of_128_is_overridden(embedder):
+    toks, _ = embedder.encode_tokens(" ".join(["word"] * 200))
+    assert 128 < len(toks) <= 256
+
+
+def test_sentence_transformers_backend_fails_clearly_when_missing():
+    pytest.importorskip("onnxruntime")
+    try:
+        import sentence_transformers  # noqa: F401
+    except ImportError:
+        with pytest.raises(EmbeddingBackendError, match="sentence-transformers package"):
+            Embedder({"backend": "sentence-transformers"})
+    else:  # pragma: no cover
+        pytest.skip("sentence-transformers is installed here")
+
+
+def test_unknown_backend():
+    with pytest.raises(EmbeddingBackendError, match="unknown embedding backend"):
+        Embedder({"backend": "nope"})
+
+
+def test_a_text_embedded_once_is_not_run_through_the_model_again(embedder, monkeypatch):
+    text = "How do I read a file line by line in Go?"
+    first = embedder.encode(text)
+    calls = []
+    real = embedder._backend.run
+    monkeypatch.setattr(embedder._backend, "run", lambda texts: calls.append(texts) or real(texts))
+    again = embedder.encode(text)
+    assert calls == [] and np.array_equal(first, again)
+    assert not again.flags.writeable
+    embedder.encode(text + " Thanks!")
+    assert len(calls) == 1
