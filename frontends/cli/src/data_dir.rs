@@ -1,6 +1,6 @@
 //! Where Lantern keeps its files.
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use lantern_events::{EventLog, LOG_FILE};
 use std::path::{Path, PathBuf};
 
@@ -16,12 +16,6 @@ pub fn resolve(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
         Some(home) => Ok(PathBuf::from(home).join(".local/share/lantern")),
         None => bail!("cannot find a data directory: set --data-dir, LANTERN_DATA_DIR or HOME"),
     }
-}
-
-/// Opens the log for recording, creating the data directory if needed.
-pub fn open_for_writing(dir: &Path) -> anyhow::Result<EventLog> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
-    Ok(EventLog::open(&dir.join(LOG_FILE))?)
 }
 
 /// Opens the log read-only, for commands that only look.

@@ -2,6 +2,8 @@
 
 mod commands;
 mod data_dir;
+mod gateway;
+mod present;
 mod render;
 
 use clap::{Parser, Subcommand};
@@ -23,8 +25,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Record a short scripted session in the log, then print it back.
-    Demo,
+    /// Send one prompt through the pipeline: refine, decide, answer, suggest.
+    Ask(commands::ask::Args),
+    /// Run a scripted session through the pipeline on embedded defaults.
+    Demo(gateway::GatewayArgs),
+    /// Hit rate, latency, tokens: what the cache and pipeline did.
+    Stats(commands::stats::Args),
     /// List the sessions in the log.
     Sessions(commands::sessions::Args),
     /// Rebuild past sessions from the log.
@@ -39,7 +45,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("lantern: {e:#}");
             ExitCode::FAILURE
@@ -47,12 +53,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let dir = data_dir::resolve(cli.data_dir)?;
     let mut out = std::io::stdout().lock();
     match cli.command {
-        Command::Demo => commands::demo::run(&dir, &mut out),
-        Command::Sessions(args) => commands::sessions::run(&dir, &args, &mut out),
-        Command::Replay(cmd) => commands::replay::run(&dir, cmd, &mut out),
+        Command::Ask(args) => return commands::ask::run(&dir, &args, &mut out),
+        Command::Demo(args) => commands::demo::run(&dir, &args, &mut out)?,
+        Command::Stats(args) => commands::stats::run(&dir, &args, &mut out)?,
+        Command::Sessions(args) => commands::sessions::run(&dir, &args, &mut out)?,
+        Command::Replay(cmd) => commands::replay::run(&dir, cmd, &mut out)?,
     }
+    Ok(ExitCode::SUCCESS)
 }

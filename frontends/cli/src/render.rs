@@ -53,6 +53,7 @@ pub fn suggestion_meta(s: &SuggestionsOffered) -> String {
     };
     let context = match s.context {
         Some(SuggestionContext::LastAssistant) => "last assistant reply".to_owned(),
+        Some(SuggestionContext::History { depth: 1 }) => "last user turn".to_owned(),
         Some(SuggestionContext::History { depth }) => format!("last {depth} user turns"),
         None => "Unknown".to_owned(),
     };

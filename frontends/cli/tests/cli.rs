@@ -23,47 +23,80 @@ fn stderr(o: &Output) -> String {
 }
 
 #[test]
-fn demo_records_a_session_that_sessions_and_replay_read_back() {
+fn demo_runs_the_pipeline_and_sessions_and_replay_read_it_back() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("fresh"); // created on demand
     let demo = lantern(&data, &["demo"]);
     assert!(demo.status.success(), "{}", stderr(&demo));
     let text = stdout(&demo);
-    assert!(text.contains("How do I reverse a string in Python?"), "{text}");
+    assert!(text.contains("[cache: exact hit]"), "{text}");
+    assert!(text.contains("[cache: semantic hit"), "{text}");
+    assert!(text.contains("cache refused a near match"), "{text}");
+    assert!(text.contains("AttachedSelection"), "{text}");
 
-    // The log on disk holds exactly the session the demo printed.
+    // The log on disk holds the session the demo printed.
     let log = EventLog::open_read_only(&data.join(LOG_FILE)).unwrap();
     let sessions = log.sessions().unwrap();
     assert_eq!(sessions.len(), 1);
     let s = &sessions[0];
-    assert_eq!((s.events, s.prompts, s.ended), (5, 3, true));
+    assert_eq!((s.prompts, s.responses, s.cache_hits, s.ended), (5, 5, 2, true));
+    let events = log.read_session(s.session).unwrap();
     drop(log);
 
     let id = s.session.to_string();
     let shown = lantern(&data, &["replay", "show", &id[..13]]);
     assert!(shown.status.success(), "{}", stderr(&shown));
-    assert_eq!(stdout(&shown).matches("prompt \"").count(), 3);
+    assert_eq!(stdout(&shown).matches("prompt \"").count(), 5);
 
     let json = lantern(&data, &["replay", "show", &id, "--json"]);
     let lines: Vec<serde_json::Value> = stdout(&json).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 5);
-    assert_eq!(lines.iter().map(|l| l["seq"].as_u64().unwrap()).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
-    assert!(lines[1]["event"]["PromptSubmitted"].is_object());
+    assert_eq!(lines.len(), events.len());
+    assert!(lines.windows(2).all(|w| w[0]["seq"].as_u64() < w[1]["seq"].as_u64()));
 
     let listed = lantern(&data, &["sessions"]);
     assert!(stdout(&listed).contains(&id));
-    let listed = lantern(&data, &["replay", "sessions", "--json"]);
-    assert_eq!(stdout(&listed).lines().count(), 1);
+    let stats = lantern(&data, &["stats", "--json", "--no-cache-stats"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&stats)).unwrap();
+    assert_eq!((v["log"]["exact_hits"].as_u64(), v["log"]["semantic_hits"].as_u64()), (Some(1), Some(1)));
 }
 
 #[test]
-fn a_second_demo_appends_a_second_session() {
+fn ask_prints_the_chain_as_json_lines() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(lantern(dir.path(), &["demo"]).status.success());
-    assert!(lantern(dir.path(), &["demo"]).status.success());
-    let log = EventLog::open_read_only(&dir.path().join(LOG_FILE)).unwrap();
-    assert_eq!(log.sessions().unwrap().len(), 2);
-    assert_eq!(log.last_seq().unwrap(), 10);
+    let o = lantern(dir.path(), &["ask", "How do I parse JSON in Go?", "--approve", "original", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let kinds: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| v["event"].as_object().unwrap().keys().next().unwrap().clone())
+        .collect();
+    assert_eq!(kinds.first().map(String::as_str), Some("SessionStarted"), "{kinds:?}");
+    for k in [
+        "PromptSubmitted",
+        "RefinementProposed",
+        "ApprovalDecided",
+        "CacheChecked",
+        "ResponseDelivered",
+        "SessionEnded",
+    ] {
+        assert!(kinds.iter().any(|x| x == k), "{k} missing from {kinds:?}");
+    }
+}
+
+#[test]
+fn ask_refuses_to_wait_for_a_decision_nobody_can_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = lantern(dir.path(), &["ask", "hello"]); // --approve ask, stdin not a terminal
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--approve accept"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_missing_python_environment_names_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = lantern(dir.path(), &["ask", "hello", "--approve", "accept", "--venv", "/nonexistent/venv"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("make setup"), "{}", stderr(&o));
 }
 
 #[test]
@@ -77,7 +110,7 @@ fn unknown_session_and_missing_log_say_what_to_do() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
 
-    assert!(lantern(dir.path(), &["demo"]).status.success());
+    EventLog::open(&dir.path().join(LOG_FILE)).unwrap(); // an empty log
     let o = lantern(dir.path(), &["replay", "show", "ffff"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("lantern sessions"), "{}", stderr(&o));

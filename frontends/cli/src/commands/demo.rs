@@ -1,57 +1,70 @@
-//! `lantern demo`: record a short scripted session, then print it back.
-//!
-//! The refinement, cache and upstream pipeline is not part of this build
-//! yet, so the demo records only what really happens here: a CLI session
-//! and the prompts submitted in it. Nothing is invented.
+//! `lantern demo`: a scripted session through the real pipeline, on embedded
+//! defaults: the redb log and the in-process cache in the data directory,
+//! the offline provider unless `ANTHROPIC_API_KEY` is set, refinements
+//! auto-accepted. Nothing is invented: every line printed comes from the
+//! events the pipeline journaled.
 
+use super::ask::{Mode, submit_and_follow};
+use crate::gateway::{self, GatewayArgs};
+use crate::present::Style;
+use lantern_actors::pipeline::{Ask, Settings};
+use lantern_events::RequestId;
 use lantern_events::schema::*;
-use lantern_events::{Actor, NewEvent, RequestId, SessionId};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-const PROMPTS: [&str; 3] = [
-    "How do I reverse a list in Python?",
-    "whats the pythonic way to reverse a list",
-    "How do I reverse a string in Python?",
+const SCRIPT: [(&str, &str); 5] = [
+    ("a first question: nothing is cached yet", "How do I reverse a list in Python?"),
+    ("the same question again: an exact hit", "How do I reverse a list in Python?"),
+    ("a paraphrase: a verified semantic hit", "whats the pythonic way to reverse a list"),
+    ("a near miss: close, but a different question", "How do I reverse a string in Python?"),
+    (
+        "a debug ask from an editor: the refiner adds context and structure",
+        "Why does this panic when the buffer is 7 bytes long?",
+    ),
 ];
 
-/// Records the session and prints its timeline.
-pub fn run(dir: &Path, out: &mut impl Write) -> anyhow::Result<()> {
-    let summary = {
-        let log = crate::data_dir::open_for_writing(dir)?;
-        let session = SessionId::new();
-        let cli = Actor::Frontend(FrontendKind::Cli);
-        let started = log.append(NewEvent::now(
+/// Editor context of the last prompt: the file and the lines selected in it.
+fn editor_context() -> PromptContext {
+    let code = "fn parse_header(buf: &[u8]) -> Header {\n    let version = u16::from_le_bytes([buf[6], buf[7]]);\n    Header { version }\n}";
+    PromptContext {
+        active_file: Some("src/header.rs".into()),
+        language: Some("rust".into()),
+        selection: Some(Selection { text: code.into(), start_line: Some(12), end_line: Some(15) }),
+    }
+}
+
+/// Runs the demo.
+pub fn run(dir: &Path, args: &GatewayArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let style = Style::detect(std::io::stdout().is_terminal());
+    writeln!(out, "{}", style.bold(&format!("Lantern demo · data in {}", dir.display())))?;
+    let (log, runtime) = gateway::start(dir, args, Settings::default())?;
+    let client = runtime.client();
+    let mut sub = client.subscribe(client.next_seq());
+    let session = client.open_session(FrontendKind::Cli, Some("lantern demo".into()));
+    for (i, (what, prompt)) in SCRIPT.iter().enumerate() {
+        writeln!(out, "\n{}", style.bold(&format!("── {}/{} · {what} ──", i + 1, SCRIPT.len())))?;
+        writeln!(out, "> {prompt}")?;
+        let ask = Ask {
             session,
-            cli,
-            Event::SessionStarted(SessionStarted {
-                frontend: FrontendKind::Cli,
-                lantern_version: env!("CARGO_PKG_VERSION").into(),
-                privacy: PrivacyLevel::Full,
-                workspace: std::env::current_dir().ok().map(|d| d.display().to_string()),
-            }),
-        ))?;
-        for prompt in PROMPTS {
-            let submitted = Event::PromptSubmitted(PromptSubmitted {
-                text: prompt.into(),
-                model: "claude-sonnet-4-5".into(),
-                context: PromptContext::default(),
-                origin: PromptOrigin::Typed,
-            });
-            log.append(NewEvent::now(session, cli, submitted).in_request(RequestId::new()).caused_by(started))?;
-        }
-        let ended = Event::SessionEnded(SessionEnded { reason: EndReason::UserExit });
-        log.append(NewEvent::now(session, cli, ended))?;
-        log.session_summary(session)?.ok_or_else(|| anyhow::anyhow!("session {session} vanished after commit"))?
-    };
-    writeln!(out, "Recorded session {} in {}.", summary.session, dir.display())?;
-    writeln!(
-        out,
-        "(This build journals sessions and prompts; refinement, cache and upstream are not wired in yet.)\n"
-    )?;
-    // Read back through a fresh read-only open: what is printed is what is on disk.
-    let log = crate::data_dir::open_for_reading(dir)?;
-    super::replay::show(&log, &summary, false, out)?;
-    writeln!(out)?;
-    super::sessions::run(dir, &super::sessions::Args::default(), out)
+            request: RequestId::new(),
+            prompt: (*prompt).into(),
+            model: args.model.clone(),
+            context: if i + 1 == SCRIPT.len() { editor_context() } else { PromptContext::default() },
+            origin: PromptOrigin::Typed,
+            policy: ApprovalPolicy::Accept,
+            frontend: FrontendKind::Cli,
+        };
+        submit_and_follow(&client, &mut sub, ask, Mode::Scripted(style), out)?;
+    }
+    client.close_session(session, EndReason::UserExit);
+    drop(runtime);
+    writeln!(out, "\n{}", style.bold("── this session ──"))?;
+    super::stats::gather(&log, Some(session))?.print(out)?;
+    drop(log);
+    if let Ok(c) = super::stats::cache_stats(dir, args) {
+        super::stats::print_cache_stats(&c, out)?;
+    }
+    writeln!(out, "\nReplay it: lantern --data-dir {} replay show {}", dir.display(), session)?;
+    Ok(())
 }

@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub mod ask;
 pub mod demo;
 pub mod replay;
 pub mod sessions;
+pub mod stats;

@@ -1,0 +1,71 @@
+//! Starting the pipeline for a command, and following one request through it.
+
+use anyhow::{Context, bail};
+use lantern_actors::cache_bridge::BridgeConfig;
+use lantern_actors::pipeline::Settings;
+use lantern_actors::runtime::{Runtime, RuntimeConfig};
+use lantern_events::schema::PrivacyLevel;
+use lantern_events::{Envelope, EventLog, LOG_FILE, Recv, RequestId, Subscription};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Options every pipeline command shares.
+#[derive(clap::Args, Debug, Clone)]
+pub struct GatewayArgs {
+    /// The Python environment with widget-log installed [default: the checkout's .venv].
+    #[arg(long, env = "LANTERN_VENV", value_name = "DIR")]
+    pub venv: Option<PathBuf>,
+    /// How much text the journal keeps: full, metadata (digests) or off (counters only).
+    #[arg(long, default_value = "full", value_parser = parse_privacy)]
+    pub privacy: PrivacyLevel,
+    /// Target model.
+    #[arg(long, default_value = "claude-sonnet-4-5")]
+    pub model: String,
+}
+
+fn parse_privacy(s: &str) -> Result<PrivacyLevel, String> {
+    match s {
+        "full" => Ok(PrivacyLevel::Full),
+        "metadata" => Ok(PrivacyLevel::Metadata),
+        "off" => Ok(PrivacyLevel::Off),
+        _ => Err("expected full, metadata or off".into()),
+    }
+}
+
+/// The venv: `--venv`/`LANTERN_VENV`, else the `.venv` of the checkout this binary was built in.
+pub fn venv(args: &GatewayArgs) -> PathBuf {
+    args.venv.clone().unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv"))
+}
+
+/// Opens the log and starts the actors and Widget-Log over `data_dir`.
+pub fn start(data_dir: &Path, args: &GatewayArgs, settings: Settings) -> anyhow::Result<(Arc<EventLog>, Runtime)> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    let log = Arc::new(EventLog::open(&data_dir.join(LOG_FILE))?);
+    let widget_log = serde_json::json!({ "data_dir": data_dir.join("widget-log") });
+    let config = RuntimeConfig {
+        bridge: BridgeConfig { venv: venv(args), config_json: widget_log.to_string(), threads: 2 },
+        privacy: args.privacy,
+        settings,
+    };
+    let runtime = Runtime::start(log.clone(), config)?;
+    Ok((log, runtime))
+}
+
+/// Waits for the next event of `request`; `None` when `limit` passes first.
+pub fn next_of(sub: &mut Subscription, request: RequestId, limit: Duration) -> anyhow::Result<Option<Arc<Envelope>>> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        match sub.recv_timeout(left)? {
+            Recv::Event(e) if e.request == Some(request) => return Ok(Some(e)),
+            Recv::Event(_) => {}
+            Recv::Timeout => return Ok(None),
+            Recv::Closed => bail!("the event log closed while waiting for request {request}"),
+        }
+    }
+}
