@@ -33,16 +33,19 @@ $(STAMP): widget-log/pyproject.toml
 	$(VPY) -m pip install --quiet --disable-pip-version-check -e './widget-log[test]'
 	@touch $@
 
-build:
+# pyo3 builds against the venv's interpreter (.cargo/config.toml), so every
+# cargo target needs `setup` first.
+build: setup
 	$(CARGO) build --release --locked -p lantern
 
-demo: setup build
-	@mkdir -p $(DEMO_DIR)
-	$(CURDIR)/target/release/lantern --data-dir $(DEMO_DIR) demo
+# A fresh demo directory each time, so every run shows the same story.
+demo: build
+	@rm -rf $(DEMO_DIR)
+	$(CURDIR)/target/release/lantern --data-dir $(DEMO_DIR) demo --venv $(VENV)
 
 test: setup test-rust test-python
 
-test-rust:
+test-rust: setup
 	$(CARGO) test --workspace --locked
 
 test-python: setup
@@ -56,13 +59,14 @@ lint: setup
 
 bench: bench-rust bench-python
 
-bench-rust:
+bench-rust: setup
 	$(CARGO) bench --locked -p lantern-events --bench log
+	$(CARGO) bench --locked -p lantern-actors --bench pipeline
 
 bench-python: setup
 	$(VPY) widget-log/bench/bench_cache.py
 
-crash-trials:
+crash-trials: setup
 	scripts/crash-trials.sh 200
 
 FUZZ_SECONDS ?= 60
