@@ -247,3 +247,159 @@ impl Chain {
         ]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache_bridge::contract::{WireMiss, WireOutcome, WireUsage};
+    use crate::refiner::{RefineInput, RefinerConfig, refine};
+
+    fn ask(policy: ApprovalPolicy) -> Ask {
+        Ask {
+            session: SessionId::new(),
+            request: RequestId::new(),
+            prompt: "fix the bug in parse()".into(),
+            model: "claude-sonnet-4-5".into(),
+            context: PromptContext::default(),
+            origin: PromptOrigin::Typed,
+            policy,
+            frontend: FrontendKind::Cli,
+        }
+    }
+
+    fn refined(chain: &mut Chain, refined_text: &str) -> Vec<Step> {
+        let a = chain.ask().clone();
+        let mut p = refine(&RefineInput::new(&a.prompt, &a.model, &a.context), &RefinerConfig::default());
+        p.refined = refined_text.into();
+        let none = PromptOutlook { nearest_similarity: None, verdict: OutlookVerdict::NoCandidate };
+        chain.on(Input::Refined(Box::new((p, CacheOutlook { original: none.clone(), refined: none }))))
+    }
+
+    fn processed(source: WireSource, cache: WireOutcome) -> Box<Processed> {
+        Box::new(Processed {
+            source,
+            cache,
+            response: serde_json::json!({"content": [{"type": "text", "text": "answer"}], "stop_reason": "end_turn", "model": "m"}),
+            usage: WireUsage { input_tokens: 5, output_tokens: 7, ..WireUsage::default() },
+            attempts: 1,
+            latency_ms: 12.0,
+            stored_entry_id: None,
+            provider: Some("anthropic".into()),
+            namespace: Some("default".into()),
+            lookup_ms: Some(3.5),
+        })
+    }
+
+    fn kinds(steps: &[Step]) -> Vec<String> {
+        steps
+            .iter()
+            .map(|s| match s {
+                Step::Record(_, e) => e.kind().to_owned(),
+                other => format!("{other:?}").split('(').next().unwrap_or_default().to_owned(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn given_a_new_ask_then_the_prompt_is_journaled_and_the_refiner_asked() {
+        let (_, steps) = Chain::start(ask(ApprovalPolicy::Ask));
+        assert_eq!(kinds(&steps), ["PromptSubmitted", "Refine"]);
+    }
+
+    #[test]
+    fn given_policy_ask_when_refined_then_it_waits_and_a_user_edit_is_sent() {
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Ask));
+        assert_eq!(kinds(&refined(&mut c, "REFINED")), ["RefinementProposed", "AwaitDecision"]);
+        assert!(c.awaits_decision());
+        let steps = c.on(Input::Decided {
+            decision: Decision::Modified { text: "EDITED".into() },
+            by: Decider::User,
+            waited_ms: 900,
+        });
+        assert_eq!(steps[1], Step::Send("EDITED".into()));
+        let Step::Record(who, e) = &steps[0] else { panic!() };
+        assert_eq!(*who, Actor::Frontend(FrontendKind::Cli));
+        assert!(matches!(&**e, Event::ApprovalDecided(d) if d.waited_ms == 900 && d.by == Decider::User));
+    }
+
+    #[test]
+    fn given_policy_accept_or_original_then_the_policy_decides_at_once() {
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept));
+        let steps = refined(&mut c, "REFINED");
+        assert_eq!(kinds(&steps), ["RefinementProposed", "ApprovalDecided", "Send"]);
+        assert_eq!(steps[2], Step::Send("REFINED".into()));
+        assert!(matches!(&steps[1], Step::Record(Actor::Policy, _)));
+
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Original));
+        let steps = refined(&mut c, "REFINED");
+        assert_eq!(steps[2], Step::Send("fix the bug in parse()".into()));
+    }
+
+    #[test]
+    fn given_a_timeout_then_the_original_is_sent_and_a_late_decision_changes_nothing() {
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Ask));
+        refined(&mut c, "REFINED");
+        let by = Decider::Policy(ApprovalPolicy::Ask);
+        let steps = c.on(Input::Decided { decision: Decision::TimedOut, by, waited_ms: 120_000 });
+        assert_eq!(steps[1], Step::Send("fix the bug in parse()".into()));
+        assert!(c.on(Input::Decided { decision: Decision::Accepted, by: Decider::User, waited_ms: 1 }).is_empty());
+    }
+
+    #[test]
+    fn given_an_upstream_answer_then_cache_upstream_and_delivery_are_journaled() {
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept));
+        refined(&mut c, "REFINED");
+        let miss = WireOutcome::Miss { reason: WireMiss::BelowThreshold { best: 0.5 } };
+        let steps = c.on(Input::Answered { result: Ok(processed(WireSource::Upstream, miss)), since_submit_ms: 40 });
+        assert_eq!(kinds(&steps), ["CacheChecked", "UpstreamCompleted", "ResponseDelivered", "Suggest"]);
+        let Step::Record(_, e) = &steps[0] else { panic!() };
+        assert!(matches!(&**e, Event::CacheChecked(c) if c.latency_us == 3500));
+        let Step::Record(_, e) = &steps[2] else { panic!() };
+        assert!(
+            matches!(&**e, Event::ResponseDelivered(r) if r.latency_ms == 40 && r.source == ResponseSource::Upstream)
+        );
+        assert_eq!(steps[3], Step::Suggest("answer".into()));
+    }
+
+    #[test]
+    fn given_a_cache_hit_then_nothing_is_said_about_upstream() {
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept));
+        refined(&mut c, "REFINED");
+        let hit = WireOutcome::ExactHit { entry_id: "e1".into() };
+        let steps = c.on(Input::Answered { result: Ok(processed(WireSource::Cache, hit)), since_submit_ms: 2 });
+        assert_eq!(kinds(&steps), ["CacheChecked", "ResponseDelivered", "Suggest"]);
+    }
+
+    #[test]
+    fn given_a_failure_then_it_is_journaled_and_the_chain_ends() {
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept));
+        refined(&mut c, "REFINED");
+        let f = Failure {
+            kind: "overloaded".into(),
+            status: Some(529),
+            message: "busy".into(),
+            retryable: true,
+            provider: None,
+            attempts: Some(4),
+        };
+        let steps = c.on(Input::Answered { result: Err(f), since_submit_ms: 9 });
+        assert_eq!(kinds(&steps), ["UpstreamFailed", "Finish"]);
+        let Step::Record(_, e) = &steps[0] else { panic!() };
+        assert!(matches!(&**e, Event::UpstreamFailed(u) if u.status == Some(529) && u.attempts == 4 && u.retryable));
+
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept));
+        let steps = c.on(Input::BridgeFailed("no Python".into()));
+        assert_eq!(kinds(&steps), ["UpstreamFailed", "Finish"]);
+    }
+
+    #[test]
+    fn given_no_suggestions_then_the_chain_just_ends() {
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept));
+        refined(&mut c, "R");
+        c.on(Input::Answered {
+            result: Ok(processed(WireSource::Cache, WireOutcome::ExactHit { entry_id: "e".into() })),
+            since_submit_ms: 1,
+        });
+        assert_eq!(kinds(&c.on(Input::Suggested(None))), ["Finish"]);
+    }
+}
