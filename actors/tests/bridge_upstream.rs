@@ -2,43 +2,15 @@
 //! of the Anthropic API (`make setup` provides both).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use lantern_actors::cache_bridge::contract::{WireMiss, WireOutcome, WireSource, parse_process};
 use lantern_actors::cache_bridge::{Bridge, BridgeConfig, BridgeError};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use support::{fake, venv};
 
 const PLANTED_KEY: &str = "sk-ant-api03-PLANTEDkeyMustNeverBeStored0123456789";
-
-fn venv() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv")
-}
-
-struct Fake {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Fake {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn fake() -> Fake {
-    let mut child = Command::new(venv().join("bin/python"))
-        .args(["-m", "widget_log.testing.fake_anthropic", "--port", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-    Fake { child, url }
-}
 
 fn request(text: &str, fault: Option<&str>) -> String {
     let mut r = json!({

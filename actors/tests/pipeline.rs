@@ -2,42 +2,20 @@
 //! `.venv` and the local fake of the Anthropic API.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use lantern_actors::cache_bridge::{BridgeConfig, BridgeError};
 use lantern_actors::pipeline::{Ask, Settings};
 use lantern_actors::runtime::{Client, Runtime, RuntimeConfig, StartError};
 use lantern_events::schema::*;
 use lantern_events::{Envelope, EventLog, Recv, RequestId, SessionId, Subscription};
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{fake, venv};
 
 const KEY_IN_PROMPT: &str = "sk-ant-api03-PLANTEDinPROMPT0123456789abcdefgh";
 const KEY_FOR_UPSTREAM: &str = "sk-ant-api03-PLANTEDforUPSTREAM0123456789abcd";
-
-fn venv() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv")
-}
-
-struct Fake(Child, String);
-impl Drop for Fake {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-fn fake() -> Fake {
-    let mut child = Command::new(venv().join("bin/python"))
-        .args(["-m", "widget_log.testing.fake_anthropic", "--port", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
-    Fake(child, url)
-}
 
 fn runtime(dir: &Path, base_url: &str, settings: Settings) -> (Arc<EventLog>, Runtime) {
     let log = Arc::new(EventLog::open(&dir.join("events.redb")).unwrap());
@@ -104,7 +82,7 @@ fn pipeline_end_to_end() {
     let fake = fake();
     let dir = tempfile::tempdir().unwrap();
     let settings = Settings { decision_timeout: Duration::from_millis(300), ..Settings::default() };
-    let (log, rt) = runtime(dir.path(), &fake.1, settings);
+    let (log, rt) = runtime(dir.path(), &fake.url, settings);
     let client = rt.client();
     let mut sub = client.subscribe(client.next_seq());
     let session = client.open_session(FrontendKind::Cli, None);

@@ -167,7 +167,7 @@ def test_usearch_partition_agrees_with_numpy():
     q = vecs[7] + 0.01
     q /= np.linalg.norm(q)
     (bk, bs), (ak, as_) = brute.search(q, 1)[0], ann.search(q, 1)[0]
-    assert bk == ak == 7 and bs == pytest.approx(as_, abs=1e-4)
+    assert bk == ak == 7 and bs == pytest.approx(as_, abs=2e-3)  # f16 storage
     assert all(k != 5 for k, _ in ann.search(vecs[5], 5))
     assert len(ann) == 297
     ann.add(7, vecs[8])  # re-adding a key replaces its vector

@@ -6,7 +6,7 @@ use crate::cache_bridge::Bridge;
 use crate::cache_bridge::contract::{WireMiss, WireOutcome, parse_process};
 use crate::journal::Journal;
 use crate::refiner::{RefineInput, RefinerConfig, refine};
-use crate::suggester::{SuggestInput, heuristic};
+use crate::suggester::{SuggestInput, Suggestions, heuristic, llm};
 use actix::prelude::*;
 use lantern_events::schema::*;
 use lantern_events::{Actor as Who, NewEvent, RequestId, SessionId, Timestamp};
@@ -27,9 +27,21 @@ pub struct Settings {
     pub max_tokens: u32,
     /// Suggestions per response (0 turns the Suggester off; at most 3).
     pub suggestions: usize,
+    /// Where suggestions come from.
+    pub suggest_with: SuggestWith,
     /// Upstream API key to pass to Widget-Log. Normally `None`: Widget-Log
     /// reads it from its configured environment variable. Never journaled.
     pub api_key: Option<String>,
+}
+
+/// Where suggestions come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuggestWith {
+    /// Local rules (offline).
+    Heuristic,
+    /// The upstream model, from this input; the heuristic answers when the
+    /// model gives nothing usable (and is labelled as such).
+    Llm(llm::Source),
 }
 
 impl Default for Settings {
@@ -40,6 +52,7 @@ impl Default for Settings {
             namespace: "default".into(),
             max_tokens: 1024,
             suggestions: 3,
+            suggest_with: SuggestWith::Heuristic,
             api_key: None,
         }
     }
@@ -174,26 +187,60 @@ impl Pipeline {
                         act.feed(request, input, ctx);
                     }));
                 }
-                Step::Suggest(reply) => {
-                    let suggestions = (self.settings.suggestions > 0)
-                        .then(|| {
-                            let turns =
-                                self.sessions.get(&ask.session).map(|s| s.user_turns.clone()).unwrap_or_default();
-                            let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
-                            heuristic(&SuggestInput {
-                                last_assistant: Some(&reply),
-                                user_turns: &turns,
-                                max: self.settings.suggestions,
-                            })
-                        })
-                        .flatten();
-                    self.feed(request, Input::Suggested(suggestions), ctx);
-                }
+                Step::Suggest(reply) => self.suggest(request, ask.session, &ask.model, reply, ctx),
                 Step::Finish => {
                     self.running.remove(&request);
                 }
             }
         }
+    }
+
+    fn heuristic(&self, session: SessionId, reply: &str) -> Option<Suggestions> {
+        if self.settings.suggestions == 0 {
+            return None;
+        }
+        let turns = self.sessions.get(&session).map(|s| s.user_turns.clone()).unwrap_or_default();
+        let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
+        heuristic(&SuggestInput { last_assistant: Some(reply), user_turns: &turns, max: self.settings.suggestions })
+    }
+
+    /// Suggests next prompts, from the upstream in LLM mode, else (or when
+    /// the model gives nothing usable) from the heuristic.
+    fn suggest(&mut self, request: RequestId, session: SessionId, model: &str, reply: String, ctx: &mut Context<Self>) {
+        let SuggestWith::Llm(source) = self.settings.suggest_with else {
+            let s = self.heuristic(session, &reply);
+            return self.feed(request, Input::Suggested(s), ctx);
+        };
+        let turns = self.sessions.get(&session).map(|s| s.user_turns.clone()).unwrap_or_default();
+        let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
+        let max = self.settings.suggestions;
+        let Some(ask) = llm::request(source, Some(&reply), &turns, max).filter(|_| max > 0) else {
+            let s = self.heuristic(session, &reply);
+            return self.feed(request, Input::Suggested(s), ctx);
+        };
+        let mut body = serde_json::json!({
+            "request": {
+                "model": model,
+                "max_tokens": 300,
+                "system": ask.system,
+                "messages": [{"role": "user", "content": ask.user}],
+            },
+            "namespace": self.settings.namespace,
+        });
+        if let Some(key) = &self.settings.api_key {
+            body["api_key"] = key.as_str().into();
+        }
+        let call = self.bridge.call("process", Some(body.to_string()));
+        let context = ask.context;
+        ctx.spawn(call.into_actor(self).map(move |answer, act, ctx| {
+            let from_llm = answer
+                .ok()
+                .and_then(|json| parse_process(&json).ok())
+                .and_then(Result::ok)
+                .and_then(|p| llm::parse(&p.text(), max, context));
+            let s = from_llm.or_else(|| act.heuristic(session, &reply));
+            act.feed(request, Input::Suggested(s), ctx);
+        }));
     }
 
     /// Runs the Refiner, then asks the cache what it would do with the

@@ -6,6 +6,6 @@ mod actor;
 pub mod chain;
 mod ops;
 
-pub use actor::{Pipeline, Settings};
+pub use actor::{Pipeline, Settings, SuggestWith};
 pub use chain::{Ask, Chain, Input, Step};
 pub use ops::{ActOnSuggestion, CloseSession, Decide, GiveFeedback, OpenSession, SubmitPrompt};

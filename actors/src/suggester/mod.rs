@@ -3,10 +3,11 @@
 //! [`heuristic`] works offline (origin `Heuristic`). It reads the last
 //! assistant reply first; only when the reply gives it nothing to work with
 //! does it fall back to the user's recent turns. The `context` it reports is
-//! whichever input it actually used, never both. LLM mode (origin `Llm`)
-//! needs the upstream and lives with the CacheBridge.
+//! whichever input it actually used, never both. [`llm`] builds the request
+//! for LLM mode (origin `Llm`) and reads its answer; the pipeline sends it.
 
 mod cues;
+pub mod llm;
 
 use lantern_events::schema::{SuggestionContext, SuggestionOrigin};
 

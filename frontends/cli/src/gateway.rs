@@ -2,8 +2,9 @@
 
 use anyhow::{Context, bail};
 use lantern_actors::cache_bridge::BridgeConfig;
-use lantern_actors::pipeline::Settings;
+use lantern_actors::pipeline::{Settings, SuggestWith};
 use lantern_actors::runtime::{Runtime, RuntimeConfig};
+use lantern_actors::suggester::llm::Source;
 use lantern_events::schema::PrivacyLevel;
 use lantern_events::{Envelope, EventLog, LOG_FILE, Recv, RequestId, Subscription};
 use std::path::{Path, PathBuf};
@@ -22,6 +23,37 @@ pub struct GatewayArgs {
     /// Target model.
     #[arg(long, default_value = "claude-sonnet-4-5")]
     pub model: String,
+    /// Where next-prompt suggestions come from: local rules, or the model
+    /// reading its last reply or your last turns (falls back to the rules,
+    /// labelled as such, when the model gives nothing usable).
+    #[arg(long, value_enum, default_value = "heuristic")]
+    pub suggest: SuggestFrom,
+    /// How many of your last turns `--suggest llm-history` reads.
+    #[arg(long, default_value_t = 3)]
+    pub history_depth: u8,
+}
+
+/// Values of `--suggest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SuggestFrom {
+    /// Local rules, offline.
+    Heuristic,
+    /// The model, from its last reply.
+    LlmReply,
+    /// The model, from your last turns.
+    LlmHistory,
+}
+
+impl GatewayArgs {
+    /// Applies these options to pipeline settings.
+    pub fn apply(&self, settings: Settings) -> Settings {
+        let suggest_with = match self.suggest {
+            SuggestFrom::Heuristic => SuggestWith::Heuristic,
+            SuggestFrom::LlmReply => SuggestWith::Llm(Source::LastAssistant),
+            SuggestFrom::LlmHistory => SuggestWith::Llm(Source::History(self.history_depth)),
+        };
+        Settings { suggest_with, ..settings }
+    }
 }
 
 fn parse_privacy(s: &str) -> Result<PrivacyLevel, String> {
@@ -47,7 +79,7 @@ pub fn start(data_dir: &Path, args: &GatewayArgs, settings: Settings) -> anyhow:
     let config = RuntimeConfig {
         bridge: BridgeConfig { venv: venv(args), config_json: widget_log.to_string(), threads: 2 },
         privacy: args.privacy,
-        settings,
+        settings: args.apply(settings),
     };
     let runtime = Runtime::start(log.clone(), config)?;
     Ok((log, runtime))

@@ -156,7 +156,7 @@ class Embedder:
     cache outlook) and the lookup that follows embed the prompt once.
     """
 
-    def __init__(self, config: dict[str, Any] | None = None, token_cache_size: int = 4096) -> None:
+    def __init__(self, config: dict[str, Any] | None = None, token_cache_size: int = 256) -> None:
         cfg = dict(config or {})
         backend = cfg.get("backend", "onnx")
         if backend == "onnx":

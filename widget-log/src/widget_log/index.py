@@ -78,7 +78,8 @@ class Partition:
         if cls is None:  # pragma: no cover - usearch is a pinned dependency
             self.usearch_at = None
             return
-        idx = cls(ndim=self.dim, metric="ip", dtype="f32", expansion_search=_EXPANSION_SEARCH)
+        # f16 halves the index (~77 MB at 100k × 384) for a cosine error of ~1e-3.
+        idx = cls(ndim=self.dim, metric="ip", dtype="f16", expansion_search=_EXPANSION_SEARCH)
         n = len(self.keys)
         idx.add(np.asarray(self.keys, dtype=np.uint64), self.mat[:n])
         self.uindex = idx

@@ -1,0 +1,92 @@
+//! LLM-mode suggestions through the pipeline: the model's suggestions are
+//! labelled `Llm` with the context actually used; when the model gives
+//! nothing usable, the heuristic answers and is labelled `Heuristic`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use lantern_actors::cache_bridge::BridgeConfig;
+use lantern_actors::pipeline::{Ask, Settings, SuggestWith};
+use lantern_actors::runtime::{Runtime, RuntimeConfig};
+use lantern_actors::suggester::llm::Source;
+use lantern_events::schema::*;
+use lantern_events::{EventLog, Recv, RequestId, SessionId, Subscription};
+use std::sync::Arc;
+use std::time::Duration;
+use support::{fake, venv};
+
+fn offered(sub: &mut Subscription, request: RequestId) -> SuggestionsOffered {
+    loop {
+        let Recv::Event(e) = sub.recv_timeout(Duration::from_secs(30)).unwrap() else { panic!("no suggestions came") };
+        if e.request == Some(request)
+            && let Event::SuggestionsOffered(s) = &e.event
+        {
+            return s.clone();
+        }
+    }
+}
+
+fn ask(session: SessionId, prompt: &str) -> Ask {
+    Ask {
+        session,
+        request: RequestId::new(),
+        prompt: prompt.into(),
+        model: "claude-sonnet-4-5".into(),
+        context: PromptContext::default(),
+        origin: PromptOrigin::Typed,
+        policy: ApprovalPolicy::Original,
+        frontend: FrontendKind::Cli,
+    }
+}
+
+fn start(dir: &std::path::Path, url: &str, source: Source) -> Runtime {
+    let log = Arc::new(EventLog::open(&dir.join("events.redb")).unwrap());
+    let widget_log = serde_json::json!({
+        "data_dir": dir.join("widget-log"),
+        "upstream": {"provider": "anthropic", "max_retries": 0, "anthropic": {"base_url": url}},
+    });
+    let settings =
+        Settings { suggest_with: SuggestWith::Llm(source), api_key: Some("test-key".into()), ..Settings::default() };
+    let config = RuntimeConfig {
+        bridge: BridgeConfig { venv: venv(), config_json: widget_log.to_string(), threads: 2 },
+        privacy: PrivacyLevel::Full,
+        settings,
+    };
+    Runtime::start(log, config).unwrap()
+}
+
+#[test]
+fn llm_suggestions_are_labelled_with_their_true_origin_and_context() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let rt = start(dir.path(), &fake.url, Source::History(3));
+    let client = rt.client();
+    let mut sub = client.subscribe(client.next_seq());
+    let session = client.open_session(FrontendKind::Cli, None);
+
+    // The fake echoes the request it gets; the history holds a JSON array,
+    // so the "model" answers with it, as a real model answers with its own.
+    let first = ask(session, "How do I profile parse()?");
+    client.submit(first.clone());
+    let s = offered(&mut sub, first.request);
+    assert_eq!(s.context, Some(SuggestionContext::History { depth: 1 }), "only one turn existed");
+    let second = ask(session, r#"Suggest ["Add a benchmark for parse", "Fuzz parse"]"#);
+    client.submit(second.clone());
+    let s = offered(&mut sub, second.request);
+    assert_eq!(s.origin, Some(SuggestionOrigin::Llm));
+    assert_eq!(s.context, Some(SuggestionContext::History { depth: 2 }));
+    let texts: Vec<String> = s.suggestions.iter().map(|x| x.text.display()).collect();
+    assert_eq!(texts, ["Add a benchmark for parse", "Fuzz parse"]);
+    drop(rt);
+
+    // From the last reply, which holds no JSON array: the heuristic answers.
+    let dir2 = tempfile::tempdir().unwrap();
+    let rt = start(dir2.path(), &fake.url, Source::LastAssistant);
+    let client = rt.client();
+    let mut sub = client.subscribe(client.next_seq());
+    let session = client.open_session(FrontendKind::Cli, None);
+    let a = ask(session, "Why does my build fail with a panic?");
+    client.submit(a.clone());
+    let s = offered(&mut sub, a.request);
+    assert_eq!(s.origin, Some(SuggestionOrigin::Heuristic), "the model gave nothing usable");
+}
