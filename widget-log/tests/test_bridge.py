@@ -106,6 +106,10 @@ def test_cache_modes(gw):
     r = call("no store question", api_key=KEY, cache="no-cache")
     assert r["cache"] == {"outcome": "miss", "reason": {"kind": "bypassed"}}
     assert r["source"] == "upstream"
+    # "off": neither read nor stored (Lantern's own rewrite and suggestion calls).
+    off = call("internal question", api_key=KEY, cache="off")
+    assert off["cache"]["reason"]["kind"] == "bypassed" and off["stored_entry_id"] is None
+    assert call("internal question", api_key=KEY)["cache"]["outcome"] == "miss"
 
 
 def test_invalidate(gw):

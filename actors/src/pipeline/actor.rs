@@ -5,7 +5,7 @@ use super::ops::{ActOnSuggestion, CloseSession, Decide, GiveFeedback, OpenSessio
 use crate::cache_bridge::Bridge;
 use crate::cache_bridge::contract::{WireMiss, WireOutcome, parse_process};
 use crate::journal::Journal;
-use crate::refiner::{RefineInput, RefinerConfig, refine};
+use crate::refiner::{RefineInput, RefinerConfig, llm as refiner_llm, refine};
 use crate::suggester::{SuggestInput, Suggestions, heuristic, llm};
 use actix::prelude::*;
 use lantern_events::schema::*;
@@ -29,6 +29,8 @@ pub struct Settings {
     pub suggestions: usize,
     /// Where suggestions come from.
     pub suggest_with: SuggestWith,
+    /// Whether the model rewrites the rules' proposal (off by default).
+    pub refine_with_llm: bool,
     /// Upstream API key to pass to Widget-Log. Normally `None`: Widget-Log
     /// reads it from its configured environment variable. Never journaled.
     pub api_key: Option<String>,
@@ -53,6 +55,7 @@ impl Default for Settings {
             max_tokens: 1024,
             suggestions: 3,
             suggest_with: SuggestWith::Heuristic,
+            refine_with_llm: false,
             api_key: None,
         }
     }
@@ -106,19 +109,16 @@ impl Pipeline {
         }
     }
 
-    fn bridge_request(&self, model: &str, prompt: &str) -> String {
-        let mut r = serde_json::json!({
-            "request": {
-                "model": model,
-                "max_tokens": self.settings.max_tokens,
-                "messages": [{"role": "user", "content": prompt}],
-            },
-            "namespace": self.settings.namespace,
-        });
-        if let Some(key) = &self.settings.api_key {
-            r["api_key"] = key.as_str().into();
+    fn shape(&self) -> Shape {
+        Shape {
+            max_tokens: self.settings.max_tokens,
+            namespace: self.settings.namespace.clone(),
+            api_key: self.settings.api_key.clone(),
         }
-        r.to_string()
+    }
+
+    fn bridge_request(&self, model: &str, prompt: &str) -> String {
+        self.shape().body(model, prompt, None, self.settings.max_tokens)
     }
 
     fn start(&mut self, ask: Ask, ctx: &mut Context<Self>) {
@@ -218,19 +218,8 @@ impl Pipeline {
             let s = self.heuristic(session, &reply);
             return self.feed(request, Input::Suggested(s), ctx);
         };
-        let mut body = serde_json::json!({
-            "request": {
-                "model": model,
-                "max_tokens": 300,
-                "system": ask.system,
-                "messages": [{"role": "user", "content": ask.user}],
-            },
-            "namespace": self.settings.namespace,
-        });
-        if let Some(key) = &self.settings.api_key {
-            body["api_key"] = key.as_str().into();
-        }
-        let call = self.bridge.call("process", Some(body.to_string()));
+        let body = self.shape().body(model, &ask.user, Some(&ask.system), 300);
+        let call = self.bridge.call("process", Some(body));
         let context = ask.context;
         ctx.spawn(call.into_actor(self).map(move |answer, act, ctx| {
             let from_llm = answer
@@ -243,17 +232,73 @@ impl Pipeline {
         }));
     }
 
-    /// Runs the Refiner, then asks the cache what it would do with the
-    /// original and with the refined prompt.
+    /// Runs the Refiner (and, when enabled, lets the model rewrite its
+    /// proposal), then asks the cache what it would do with the original and
+    /// with the refined prompt.
     fn refine(&mut self, request: RequestId, ask: &Ask, ctx: &mut Context<Self>) {
-        let proposal = refine(&RefineInput::new(&ask.prompt, &ask.model, &ask.context), &self.settings.refiner);
-        let original = self.bridge.call("peek", Some(self.bridge_request(&ask.model, &ask.prompt)));
-        let refined = self.bridge.call("peek", Some(self.bridge_request(&ask.model, &proposal.refined)));
-        let both = async move { (original.await, refined.await) };
-        ctx.spawn(both.into_actor(self).map(move |(o, r), act, ctx| {
+        let config = self.settings.refiner.clone();
+        let rules = refine(&RefineInput::new(&ask.prompt, &ask.model, &ask.context), &config);
+        let (bridge, shape, ask, llm_on) =
+            (self.bridge.clone(), self.shape(), ask.clone(), self.settings.refine_with_llm);
+        let work = async move {
+            let mut proposal = rules;
+            if llm_on {
+                let body = shape.body(&ask.model, &proposal.refined, Some(refiner_llm::SYSTEM), shape.max_tokens);
+                let reply = bridge
+                    .call("process", Some(body))
+                    .await
+                    .ok()
+                    .and_then(|j| parse_process(&j).ok())
+                    .and_then(Result::ok);
+                if let Some(reply) = reply {
+                    let input = RefineInput::new(&ask.prompt, &ask.model, &ask.context);
+                    match refiner_llm::revise(&proposal, &input, &config, &ask.model, &reply.text()) {
+                        Ok(revised) => proposal = revised,
+                        Err(why) => tracing::info!(?why, "LLM rewrite not taken; the rules' proposal stands"),
+                    }
+                }
+            }
+            let original = bridge.call("peek", Some(shape.body(&ask.model, &ask.prompt, None, shape.max_tokens))).await;
+            let refined =
+                bridge.call("peek", Some(shape.body(&ask.model, &proposal.refined, None, shape.max_tokens))).await;
+            (proposal, original, refined)
+        };
+        ctx.spawn(work.into_actor(self).map(move |(proposal, o, r), act, ctx| {
             let outlook = CacheOutlook { original: outlook(o), refined: outlook(r) };
             act.feed(request, Input::Refined(Box::new((proposal, outlook))), ctx);
         }));
+    }
+}
+
+/// How the pipeline's requests to Widget-Log look; cloned into futures.
+#[derive(Clone)]
+struct Shape {
+    max_tokens: u32,
+    namespace: String,
+    api_key: Option<String>,
+}
+
+impl Shape {
+    /// A request for the user's prompt (`system` is `None`), or one of
+    /// Lantern's own calls (rewrite, suggestions), which never touch the
+    /// response cache: a cached answer to another prompt's rewrite is wrong.
+    fn body(&self, model: &str, prompt: &str, system: Option<&str>, max_tokens: u32) -> String {
+        let mut r = serde_json::json!({
+            "request": {
+                "model": model,
+                "max_tokens": max_tokens,
+                "messages": [{"role": "user", "content": prompt}],
+            },
+            "namespace": self.namespace,
+        });
+        if let Some(system) = system {
+            r["request"]["system"] = system.into();
+            r["cache"] = "off".into();
+        }
+        if let Some(key) = &self.api_key {
+            r["api_key"] = key.as_str().into();
+        }
+        r.to_string()
     }
 }
 

@@ -54,6 +54,7 @@ mod anchors;
 mod config;
 mod cues;
 mod languages;
+pub mod llm;
 mod markup;
 mod rubric;
 mod rules;

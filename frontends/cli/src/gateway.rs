@@ -31,6 +31,19 @@ pub struct GatewayArgs {
     /// How many of your last turns `--suggest llm-history` reads.
     #[arg(long, default_value_t = 3)]
     pub history_depth: u8,
+    /// Who refines: the rules alone, or the rules and then the model (its
+    /// rewrite is taken only if code and quotes survive verbatim).
+    #[arg(long, value_enum, default_value = "rules")]
+    pub refine: RefineWith,
+}
+
+/// Values of `--refine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RefineWith {
+    /// The deterministic rules only.
+    Rules,
+    /// The rules, then a rewrite by the model.
+    Llm,
 }
 
 /// Values of `--suggest`.
@@ -52,7 +65,7 @@ impl GatewayArgs {
             SuggestFrom::LlmReply => SuggestWith::Llm(Source::LastAssistant),
             SuggestFrom::LlmHistory => SuggestWith::Llm(Source::History(self.history_depth)),
         };
-        Settings { suggest_with, ..settings }
+        Settings { suggest_with, refine_with_llm: self.refine == RefineWith::Llm, ..settings }
     }
 }
 

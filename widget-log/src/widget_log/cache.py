@@ -22,7 +22,7 @@ from .index import VectorIndex
 from .store import Store
 from .verify import Verifier
 
-CACHE_MODES = ("default", "no-cache", "no-store")
+CACHE_MODES = ("default", "no-cache", "no-store", "off")
 
 
 @dataclass(slots=True)
@@ -229,7 +229,7 @@ class Cache:
                 self.stats_data["lookups"] += 1
             if not self.cfg.get("enabled", True):
                 return self._miss(key, "disabled", record=record)
-            if mode == "no-cache":
+            if mode in ("no-cache", "off"):
                 return self._miss(key, "bypassed", record=record)
             now = time.time()
             if self.cfg.get("exact", True):

@@ -91,7 +91,7 @@ class Gateway:
     ) -> str | None:
         # Offline answers live only in the offline namespace (see
         # effective_namespace): they can never shadow a real answer.
-        if mode == "no-store" or (source == "offline") != ns.endswith(OFFLINE_SUFFIX):
+        if mode in ("no-store", "off") or (source == "offline") != ns.endswith(OFFLINE_SUFFIX):
             return None
         return self.cache.put(req, msg, ns, lookup=res)
 

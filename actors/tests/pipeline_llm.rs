@@ -1,6 +1,8 @@
-//! LLM-mode suggestions through the pipeline: the model's suggestions are
-//! labelled `Llm` with the context actually used; when the model gives
-//! nothing usable, the heuristic answers and is labelled `Heuristic`.
+//! The model's part in the pipeline, with the fake upstream (which echoes
+//! what it is sent, so a prompt can carry the "model's" answer):
+//! suggestions labelled `Llm` with the context actually used, or `Heuristic`
+//! when the model gives nothing usable; and LLM-assisted refinement, taken
+//! only when the rewrite keeps the original's protected parts.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -45,8 +47,12 @@ fn start(dir: &std::path::Path, url: &str, source: Source) -> Runtime {
         "data_dir": dir.join("widget-log"),
         "upstream": {"provider": "anthropic", "max_retries": 0, "anthropic": {"base_url": url}},
     });
-    let settings =
-        Settings { suggest_with: SuggestWith::Llm(source), api_key: Some("test-key".into()), ..Settings::default() };
+    let settings = Settings {
+        suggest_with: SuggestWith::Llm(source),
+        refine_with_llm: true,
+        api_key: Some("test-key".into()),
+        ..Settings::default()
+    };
     let config = RuntimeConfig {
         bridge: BridgeConfig { venv: venv(), config_json: widget_log.to_string(), threads: 2 },
         privacy: PrivacyLevel::Full,
@@ -56,7 +62,7 @@ fn start(dir: &std::path::Path, url: &str, source: Source) -> Runtime {
 }
 
 #[test]
-fn llm_suggestions_are_labelled_with_their_true_origin_and_context() {
+fn the_models_part_is_labelled_and_guarded() {
     let fake = fake();
     let dir = tempfile::tempdir().unwrap();
     let rt = start(dir.path(), &fake.url, Source::History(3));
@@ -89,4 +95,27 @@ fn llm_suggestions_are_labelled_with_their_true_origin_and_context() {
     client.submit(a.clone());
     let s = offered(&mut sub, a.request);
     assert_eq!(s.origin, Some(SuggestionOrigin::Heuristic), "the model gave nothing usable");
+
+    // A faithful rewrite is taken; one that changes the inline code is not.
+    let good = ask(session, "explain `Vec::retain` <prompt>Explain `Vec::retain` with one example.</prompt>");
+    client.submit(good.clone());
+    let p = proposed(&mut sub, good.request);
+    assert_eq!(p.origin, RefinementOrigin::Llm);
+    assert_eq!(p.refined.as_str(), Some("Explain `Vec::retain` with one example."));
+    assert_eq!(p.changes.last().map(|c| c.kind), Some(ChangeKind::LlmRewrite));
+    let bad = ask(session, "explain `Vec::retain` <prompt>Explain `Vec::drain` instead.</prompt>");
+    client.submit(bad.clone());
+    let p = proposed(&mut sub, bad.request);
+    assert_eq!(p.origin, RefinementOrigin::Rules, "the rewrite lost `Vec::retain`");
+}
+
+fn proposed(sub: &mut Subscription, request: RequestId) -> RefinementProposed {
+    loop {
+        let Recv::Event(e) = sub.recv_timeout(Duration::from_secs(30)).unwrap() else { panic!("no proposal came") };
+        if e.request == Some(request)
+            && let Event::RefinementProposed(p) = &e.event
+        {
+            return p.clone();
+        }
+    }
 }
