@@ -8,11 +8,11 @@ use lantern_actors::cache_bridge::{BridgeConfig, BridgeError};
 use lantern_actors::pipeline::{Ask, Settings};
 use lantern_actors::runtime::{Client, Runtime, RuntimeConfig, StartError};
 use lantern_events::schema::*;
-use lantern_events::{Envelope, EventLog, Recv, RequestId, SessionId, Subscription};
+use lantern_events::{Envelope, EventLog, Recv, RequestId, Subscription};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{fake, venv};
+use support::{ask, fake, venv};
 
 const KEY_IN_PROMPT: &str = "sk-ant-api03-PLANTEDinPROMPT0123456789abcdefgh";
 const KEY_FOR_UPSTREAM: &str = "sk-ant-api03-PLANTEDforUPSTREAM0123456789abcd";
@@ -30,19 +30,6 @@ fn runtime(dir: &Path, base_url: &str, settings: Settings) -> (Arc<EventLog>, Ru
     };
     let rt = Runtime::start(log.clone(), config).unwrap();
     (log, rt)
-}
-
-fn ask(session: SessionId, prompt: &str, policy: ApprovalPolicy) -> Ask {
-    Ask {
-        session,
-        request: RequestId::new(),
-        prompt: prompt.into(),
-        model: "claude-sonnet-4-5".into(),
-        context: PromptContext::default(),
-        origin: PromptOrigin::Typed,
-        policy,
-        frontend: FrontendKind::Cli,
-    }
 }
 
 /// Collects one request's events until `done` says the chain is over.

@@ -8,38 +8,13 @@
 mod support;
 
 use lantern_actors::cache_bridge::BridgeConfig;
-use lantern_actors::pipeline::{Ask, Settings, SuggestWith};
+use lantern_actors::pipeline::{Settings, SuggestWith};
 use lantern_actors::runtime::{Runtime, RuntimeConfig};
 use lantern_actors::suggester::llm::Source;
 use lantern_events::schema::*;
-use lantern_events::{EventLog, Recv, RequestId, SessionId, Subscription};
+use lantern_events::{EventLog, RequestId, SessionId, Subscription};
 use std::sync::Arc;
-use std::time::Duration;
-use support::{fake, venv};
-
-fn offered(sub: &mut Subscription, request: RequestId) -> SuggestionsOffered {
-    loop {
-        let Recv::Event(e) = sub.recv_timeout(Duration::from_secs(30)).unwrap() else { panic!("no suggestions came") };
-        if e.request == Some(request)
-            && let Event::SuggestionsOffered(s) = &e.event
-        {
-            return s.clone();
-        }
-    }
-}
-
-fn ask(session: SessionId, prompt: &str) -> Ask {
-    Ask {
-        session,
-        request: RequestId::new(),
-        prompt: prompt.into(),
-        model: "claude-sonnet-4-5".into(),
-        context: PromptContext::default(),
-        origin: PromptOrigin::Typed,
-        policy: ApprovalPolicy::Original,
-        frontend: FrontendKind::Cli,
-    }
-}
+use support::{fake, first_of, venv};
 
 fn start(dir: &std::path::Path, url: &str, source: Source) -> Runtime {
     let log = Arc::new(EventLog::open(&dir.join("events.redb")).unwrap());
@@ -109,13 +84,14 @@ fn the_models_part_is_labelled_and_guarded() {
     assert_eq!(p.origin, RefinementOrigin::Rules, "the rewrite lost `Vec::retain`");
 }
 
+fn ask(session: SessionId, prompt: &str) -> lantern_actors::pipeline::Ask {
+    support::ask(session, prompt, ApprovalPolicy::Original)
+}
+
+fn offered(sub: &mut Subscription, request: RequestId) -> SuggestionsOffered {
+    first_of(sub, request, |e| if let Event::SuggestionsOffered(s) = e { Some(s.clone()) } else { None })
+}
+
 fn proposed(sub: &mut Subscription, request: RequestId) -> RefinementProposed {
-    loop {
-        let Recv::Event(e) = sub.recv_timeout(Duration::from_secs(30)).unwrap() else { panic!("no proposal came") };
-        if e.request == Some(request)
-            && let Event::RefinementProposed(p) = &e.event
-        {
-            return p.clone();
-        }
-    }
+    first_of(sub, request, |e| if let Event::RefinementProposed(p) = e { Some(p.clone()) } else { None })
 }

@@ -37,3 +37,36 @@ pub fn fake() -> Fake {
     assert!(url.starts_with("http://127.0.0.1:"), "{line}");
     Fake { child, url }
 }
+
+use lantern_actors::pipeline::Ask;
+use lantern_events::schema::{ApprovalPolicy, Event, FrontendKind, PromptContext, PromptOrigin};
+use lantern_events::{Recv, RequestId, SessionId, Subscription};
+use std::time::Duration;
+
+/// A typed CLI prompt under `policy`, with a fresh request id.
+pub fn ask(session: SessionId, prompt: &str, policy: ApprovalPolicy) -> Ask {
+    Ask {
+        session,
+        request: RequestId::new(),
+        prompt: prompt.into(),
+        model: "claude-sonnet-4-5".into(),
+        context: PromptContext::default(),
+        origin: PromptOrigin::Typed,
+        policy,
+        frontend: FrontendKind::Cli,
+    }
+}
+
+/// The first event of `request` that `pick` accepts (30 s at most).
+pub fn first_of<T>(sub: &mut Subscription, request: RequestId, pick: impl Fn(&Event) -> Option<T>) -> T {
+    loop {
+        let Recv::Event(e) = sub.recv_timeout(Duration::from_secs(30)).unwrap() else {
+            panic!("nothing came for {request}")
+        };
+        if e.request == Some(request)
+            && let Some(t) = pick(&e.event)
+        {
+            return t;
+        }
+    }
+}
