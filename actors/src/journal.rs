@@ -66,14 +66,30 @@ impl Journal {
     }
 
     /// Scrubs and journals one event; returns its seq (`None` at privacy `off`).
-    pub fn record(&self, mut event: NewEvent) -> Result<Option<u64>, AppendError> {
-        let (persist, secrets) = scrub(&mut event.event, self.privacy);
+    ///
+    /// At `metadata`, the log stores digests while live subscribers in this
+    /// process (the frontend showing the user their own answer) get the
+    /// event with only its secrets redacted.
+    pub fn record(&self, event: NewEvent) -> Result<Option<u64>, AppendError> {
+        let mut stored = event;
+        let shown = match self.privacy {
+            PrivacyLevel::Metadata => {
+                let mut shown = stored.clone();
+                scrub(&mut shown.event, PrivacyLevel::Full);
+                Some(shown)
+            }
+            PrivacyLevel::Full | PrivacyLevel::Off => None,
+        };
+        let (persist, secrets) = scrub(&mut stored.event, self.privacy);
         self.counters.secrets_redacted.fetch_add(secrets as u64, Ordering::Relaxed);
         if persist == Persist::CountOnly {
             self.counters.withheld.fetch_add(1, Ordering::Relaxed);
             return Ok(None);
         }
-        let pending = self.log.submit(vec![event])?;
+        let pending = match shown {
+            Some(shown) => self.log.submit_shown(vec![stored], vec![shown])?,
+            None => self.log.submit(vec![stored])?,
+        };
         let seq = *pending.seqs().start();
         self.counters.recorded.fetch_add(1, Ordering::Relaxed);
         if self.watch.send(Watch::Ack(pending)).is_err() {

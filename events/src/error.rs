@@ -77,6 +77,14 @@ pub enum AppendError {
     /// An event could not be encoded.
     #[error(transparent)]
     Codec(#[from] CodecError),
+    /// `submit_shown` was given a different number of shown and stored events.
+    #[error("{shown} shown events for {stored} stored ones; give one shown form per event")]
+    ShownMismatch {
+        /// Events to store.
+        stored: usize,
+        /// Events to show.
+        shown: usize,
+    },
     /// The durable commit failed; the batch was not written.
     #[error("commit failed, batch not written: {0}")]
     Storage(String),

@@ -84,3 +84,24 @@ fn a_lagging_subscriber_catches_up_from_storage() {
         }
     }
 }
+
+#[test]
+fn live_subscribers_see_the_shown_form_and_catch_up_reads_the_stored_one() {
+    use lantern_events::schema::{Event, Text};
+    let dir = tempfile::tempdir().unwrap();
+    let log = EventLog::open(&dir.path().join("events.redb")).unwrap();
+    let mut live = log.subscribe(1);
+    assert!(matches!(live.recv_timeout(Duration::from_millis(1)).unwrap(), Recv::Timeout));
+    let shown = support::request_chain(&mut support::Rng::new(8), SessionId::new(), 0).remove(0);
+    let mut stored = shown.clone();
+    if let Event::PromptSubmitted(p) = &mut stored.event {
+        p.text = Text::Withheld { sha256: "ab".repeat(32), chars: 10 };
+    }
+    log.submit_shown(vec![stored.clone()], vec![shown.clone()]).unwrap().wait().unwrap();
+    let Recv::Event(seen) = live.recv_timeout(Duration::from_secs(5)).unwrap() else { panic!() };
+    assert_eq!(seen.event, shown.event, "live: the full form");
+    let later = log.subscribe(1).next().unwrap().unwrap();
+    assert_eq!(later.event, stored.event, "catch-up: what was written");
+    assert_eq!(log.read_range(..).unwrap()[0].event, stored.event);
+    assert!(log.submit_shown(vec![stored], vec![]).is_err());
+}

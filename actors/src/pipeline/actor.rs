@@ -63,6 +63,8 @@ impl Default for Settings {
 
 #[derive(Default)]
 struct SessionState {
+    /// The frontend that opened the session (events it causes name it).
+    frontend: Option<FrontendKind>,
     user_turns: Vec<String>,
     /// `SuggestionsOffered` seq → the suggested prompts.
     offers: HashMap<u64, Vec<String>>,
@@ -332,7 +334,7 @@ impl Actor for Pipeline {
 impl Handler<OpenSession> for Pipeline {
     type Result = ();
     fn handle(&mut self, op: OpenSession, _: &mut Context<Self>) {
-        self.sessions.entry(op.session).or_default();
+        self.sessions.entry(op.session).or_default().frontend = Some(op.frontend);
         let started = Event::SessionStarted(SessionStarted {
             frontend: op.frontend,
             lantern_version: env!("CARGO_PKG_VERSION").into(),
@@ -352,8 +354,14 @@ impl Pipeline {
 impl Handler<CloseSession> for Pipeline {
     type Result = ();
     fn handle(&mut self, op: CloseSession, _: &mut Context<Self>) {
-        self.sessions.remove(&op.session);
-        self.record(op.session, None, Who::Telemetry, None, Event::SessionEnded(SessionEnded { reason: op.reason }));
+        let frontend = self.sessions.remove(&op.session).and_then(|s| s.frontend).unwrap_or(FrontendKind::Cli);
+        self.record(
+            op.session,
+            None,
+            Who::Frontend(frontend),
+            None,
+            Event::SessionEnded(SessionEnded { reason: op.reason }),
+        );
     }
 }
 
@@ -422,6 +430,7 @@ impl Handler<GiveFeedback> for Pipeline {
                 None => false,
             }
         };
+        let frontend = self.sessions.get(&op.session).and_then(|s| s.frontend).unwrap_or(FrontendKind::Cli);
         ctx.spawn(done.into_actor(self).map(move |invalidated, act, _| {
             let event = Event::FeedbackGiven(FeedbackGiven {
                 response_seq: op.response_seq,
@@ -430,7 +439,7 @@ impl Handler<GiveFeedback> for Pipeline {
                 invalidated,
                 note: None,
             });
-            act.record(op.session, None, Who::Frontend(FrontendKind::Cli), Some(op.response_seq), event);
+            act.record(op.session, None, Who::Frontend(frontend), Some(op.response_seq), event);
         }));
     }
 }

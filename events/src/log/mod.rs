@@ -79,7 +79,21 @@ impl EventLog {
     /// The returned [`Pending`] resolves to the seqs assigned once the batch
     /// is durable. All events of one call commit together or not at all.
     pub fn submit(&self, events: Vec<NewEvent>) -> Result<Pending, AppendError> {
-        self.writer.as_ref().ok_or(AppendError::ReadOnly)?.submit(events)
+        self.writer.as_ref().ok_or(AppendError::ReadOnly)?.submit(events, None)
+    }
+
+    /// Like [`EventLog::submit`], but live subscribers are handed `shown`
+    /// (one per event, same order) while `stored` is what is written, and
+    /// what anyone catching up from storage reads.
+    ///
+    /// The journal uses this for privacy levels that keep less than a
+    /// frontend in the same process needs to show: the user sees their own
+    /// answer; the file keeps only its digest.
+    pub fn submit_shown(&self, stored: Vec<NewEvent>, shown: Vec<NewEvent>) -> Result<Pending, AppendError> {
+        if shown.len() != stored.len() {
+            return Err(AppendError::ShownMismatch { stored: stored.len(), shown: shown.len() });
+        }
+        self.writer.as_ref().ok_or(AppendError::ReadOnly)?.submit(stored, Some(shown))
     }
 
     /// Appends one event and waits until it is durable; returns its seq.

@@ -21,6 +21,8 @@ struct Job {
     events: Vec<NewEvent>,
     /// The events' records, encoded on the submitting thread.
     records: Vec<Vec<u8>>,
+    /// What live subscribers are shown instead of `events`, if anything.
+    shown: Option<Vec<NewEvent>>,
     ack: Ack,
 }
 
@@ -69,7 +71,7 @@ impl Writer {
         Ok(Self { tx, handle, next })
     }
 
-    pub(crate) fn submit(&self, events: Vec<NewEvent>) -> Result<Pending, AppendError> {
+    pub(crate) fn submit(&self, events: Vec<NewEvent>, shown: Option<Vec<NewEvent>>) -> Result<Pending, AppendError> {
         let (ack, rx) = bounded(1);
         if events.is_empty() {
             // Nothing to commit: acknowledge with an empty range.
@@ -81,7 +83,8 @@ impl Writer {
         let n = events.len() as u64;
         let mut next = lock(&self.next);
         let first = *next;
-        self.tx.send(Job { first, events, records, ack }).map_err(|_| AppendError::Closed)?;
+        let shown = shown.filter(|s| s.len() == events.len());
+        self.tx.send(Job { first, events, records, shown, ack }).map_err(|_| AppendError::Closed)?;
         *next += n;
         Ok(Pending { seqs: first..=first + n - 1, ack: rx })
     }
@@ -136,7 +139,7 @@ fn commit_batch(shared: &Shared, jobs: Vec<Job>, next_seq: u64) -> u64 {
             for job in jobs {
                 let n = job.events.len() as u64;
                 let _ = job.ack.send(Ok(seq..=seq + n - 1));
-                committed.push((seq, job.events));
+                committed.push((seq, job.shown.unwrap_or(job.events)));
                 seq += n;
             }
             shared.hub.publish(seq - 1, || {

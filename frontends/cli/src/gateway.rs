@@ -85,6 +85,12 @@ pub fn venv(args: &GatewayArgs) -> PathBuf {
 
 /// Opens the log and starts the actors and Widget-Log over `data_dir`.
 pub fn start(data_dir: &Path, args: &GatewayArgs, settings: Settings) -> anyhow::Result<(Arc<EventLog>, Runtime)> {
+    if args.privacy == PrivacyLevel::Off {
+        bail!(
+            "--privacy off journals nothing, and this command shows you what the journal records; \
+             use --privacy metadata to keep only digests and lengths on disk"
+        );
+    }
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
     let log = Arc::new(EventLog::open(&data_dir.join(LOG_FILE))?);

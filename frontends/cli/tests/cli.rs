@@ -137,3 +137,34 @@ fn a_corrupt_log_is_reported_and_left_alone() {
     assert!(stderr(&o).contains("corrupt"), "{}", stderr(&o));
     assert_eq!(std::fs::read(&path).unwrap(), vec![0x5a; 8192]);
 }
+
+#[test]
+fn metadata_privacy_shows_the_answer_but_keeps_only_digests_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let prompt = "How do I memoize a recursive Fibonacci in Haskell?";
+    let o = lantern(dir.path(), &["ask", prompt, "--approve", "original", "--privacy", "metadata"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("Answer") && text.contains("no model was asked"), "the user sees the answer: {text}");
+    let bytes = std::fs::read(dir.path().join(LOG_FILE)).unwrap();
+    assert!(!bytes.windows(prompt.len()).any(|w| w == prompt.as_bytes()), "the prompt reached the log file");
+    let log = EventLog::open_read_only(&dir.path().join(LOG_FILE)).unwrap();
+    let events = log.read_range(..).unwrap();
+    let submitted = events.iter().find_map(|e| match &e.event {
+        lantern_events::schema::Event::PromptSubmitted(p) => Some(p.text.clone()),
+        _ => None,
+    });
+    let want = prompt.chars().count() as u32;
+    assert!(
+        matches!(submitted, Some(lantern_events::schema::Text::Withheld { chars, .. }) if chars == want),
+        "{submitted:?}"
+    );
+}
+
+#[test]
+fn privacy_off_is_refused_where_the_user_follows_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = lantern(dir.path(), &["ask", "hello", "--approve", "accept", "--privacy", "off"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--privacy metadata"), "{}", stderr(&o));
+}
