@@ -19,6 +19,9 @@ fn venv() -> PathBuf {
 }
 
 fn percentiles(name: &str, mut v: Vec<Duration>) {
+    if v.is_empty() {
+        return; // the bench was filtered out
+    }
     v.sort_unstable();
     let at = |p: f64| v[((v.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e6;
     eprintln!("{name}: n={} p50={:.1}µs p99={:.1}µs", v.len(), at(0.5), at(0.99));

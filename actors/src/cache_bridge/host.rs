@@ -21,9 +21,30 @@ pub struct BridgeConfig {
 
 enum Call {
     /// A function taking one optional string argument and returning a JSON string.
-    Json { function: &'static str, arg: Option<String>, reply: oneshot::Sender<Result<String, BridgeError>> },
+    Json { function: &'static str, arg: Option<String>, reply: Reply },
     /// `stream(request)`: each chunk is handed over before the next is pulled.
     Stream { request: String, chunks: Sender<Result<String, BridgeError>> },
+}
+
+/// Where an answer goes: a blocking caller waits on a crossbeam channel
+/// (which spins briefly before parking, so back-to-back calls skip a
+/// thread wake-up), an async caller awaits a oneshot.
+enum Reply {
+    Blocking(Sender<Result<String, BridgeError>>),
+    Async(oneshot::Sender<Result<String, BridgeError>>),
+}
+
+impl Reply {
+    fn send(self, answer: Result<String, BridgeError>) {
+        match self {
+            Reply::Blocking(tx) => {
+                let _ = tx.send(answer);
+            }
+            Reply::Async(tx) => {
+                let _ = tx.send(answer);
+            }
+        }
+    }
 }
 
 /// A running bridge. Dropping it shuts Widget-Log down and joins the threads.
@@ -113,9 +134,7 @@ fn stream(py: Python<'_>, module: &Py<PyModule>, request: &str, chunks: &Sender<
 fn serve(module: &Py<PyModule>, rx: &Receiver<Call>) {
     while let Ok(call) = rx.recv() {
         Python::attach(|py| match call {
-            Call::Json { function, arg, reply } => {
-                let _ = reply.send(call_json(py, module, function, arg.as_deref()));
-            }
+            Call::Json { function, arg, reply } => reply.send(call_json(py, module, function, arg.as_deref())),
             Call::Stream { request, chunks } => stream(py, module, &request, &chunks),
         });
     }
@@ -174,23 +193,15 @@ impl Bridge {
         Ok(Bridge { tx: Some(tx), threads })
     }
 
-    fn queue(
-        &self,
-        function: &'static str,
-        arg: Option<String>,
-    ) -> Result<oneshot::Receiver<Result<String, BridgeError>>, BridgeError> {
-        let (reply, answer) = oneshot::channel();
-        self.tx
-            .as_ref()
-            .ok_or(BridgeError::Stopped)?
-            .send(Call::Json { function, arg, reply })
-            .map_err(|_| BridgeError::Stopped)?;
-        Ok(answer)
+    fn send(&self, call: Call) -> Result<(), BridgeError> {
+        self.tx.as_ref().ok_or(BridgeError::Stopped)?.send(call).map_err(|_| BridgeError::Stopped)
     }
 
     /// Blocking call; not for use inside an async runtime (use [`Bridge::call`]).
     fn json(&self, function: &'static str, arg: Option<String>) -> Result<String, BridgeError> {
-        self.queue(function, arg)?.blocking_recv().map_err(|_| BridgeError::Stopped)?
+        let (reply, answer) = bounded(1);
+        self.send(Call::Json { function, arg, reply: Reply::Blocking(reply) })?;
+        answer.recv().map_err(|_| BridgeError::Stopped)?
     }
 
     /// Calls a bridge function without blocking: `process`, `peek`, `stats`,
@@ -200,8 +211,12 @@ impl Bridge {
         function: &'static str,
         arg: Option<String>,
     ) -> impl std::future::Future<Output = Result<String, BridgeError>> + 'static {
-        let queued = self.queue(function, arg);
-        async move { queued?.await.map_err(|_| BridgeError::Stopped)? }
+        let (reply, answer) = oneshot::channel();
+        let queued = self.send(Call::Json { function, arg, reply: Reply::Async(reply) });
+        async move {
+            queued?;
+            answer.await.map_err(|_| BridgeError::Stopped)?
+        }
     }
 
     /// `widget_log.bridge.process(request_json)`: cache lookup, then upstream on a miss.
