@@ -12,7 +12,7 @@ use lantern_events::{Envelope, EventLog, Recv, RequestId, Subscription};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{ask, fake, venv};
+use support::{ask, fake, fake_received, found_under, venv};
 
 const KEY_IN_PROMPT: &str = "sk-ant-api03-PLANTEDinPROMPT0123456789abcdefgh";
 const KEY_FOR_UPSTREAM: &str = "sk-ant-api03-PLANTEDforUPSTREAM0123456789abcd";
@@ -182,6 +182,10 @@ fn pipeline_end_to_end() {
     for key in [KEY_IN_PROMPT, KEY_FOR_UPSTREAM] {
         assert!(!bytes.windows(key.len()).any(|w| w == key.as_bytes()), "{key} reached the journal");
     }
+    // Nor did the pasted key reach the cache's files or the model.
+    assert_eq!(found_under(&dir.path().join("widget-log"), KEY_IN_PROMPT), None, "the key reached the cache");
+    let seen = fake_received(&fake);
+    assert!(seen.contains("[REDACTED:anthropic_key]") && !seen.contains(KEY_IN_PROMPT), "the model saw the key");
     assert!(bytes.windows(14).any(|w| w == b"[REDACTED:anth"), "the redaction marker is there");
 
     // An upstream that cannot be reached is a clear failure event, not a hang.

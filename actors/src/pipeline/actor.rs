@@ -281,6 +281,12 @@ struct Shape {
 }
 
 impl Shape {
+    /// The prompt as it may leave Lantern: secrets redacted, so that neither
+    /// the response cache nor the upstream model ever holds them.
+    fn outbound(prompt: &str) -> std::borrow::Cow<'_, str> {
+        crate::telemetry::redact(prompt).text
+    }
+
     /// A request for the user's prompt (`system` is `None`), or one of
     /// Lantern's own calls (rewrite, suggestions), which never touch the
     /// response cache: a cached answer to another prompt's rewrite is wrong.
@@ -289,7 +295,7 @@ impl Shape {
             "request": {
                 "model": model,
                 "max_tokens": max_tokens,
-                "messages": [{"role": "user", "content": prompt}],
+                "messages": [{"role": "user", "content": Self::outbound(prompt)}],
             },
             "namespace": self.namespace,
         });

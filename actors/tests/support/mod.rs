@@ -70,3 +70,31 @@ pub fn first_of<T>(sub: &mut Subscription, request: RequestId, pick: impl Fn(&Ev
         }
     }
 }
+
+/// Every file below `dir`.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() { out.extend(files_under(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+/// Whether `needle` occurs anywhere in the bytes of a file below `dir`.
+pub fn found_under(dir: &Path, needle: &str) -> Option<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .find(|f| std::fs::read(f).unwrap().windows(needle.len()).any(|w| w == needle.as_bytes()))
+}
+
+/// What the fake upstream has received (its `GET /_fake/requests`), as text.
+pub fn fake_received(fake: &Fake) -> String {
+    use std::io::{Read, Write};
+    let addr = fake.url.trim_start_matches("http://");
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    write!(conn, "GET /_fake/requests HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut body = String::new();
+    conn.read_to_string(&mut body).unwrap();
+    body
+}
