@@ -19,28 +19,19 @@ def gw(tmp_path, fake):
     assert json.loads(bridge.shutdown()) == {"ok": True}
 
 
+def body(text, **extra):
+    """A bridge request for one user turn, as JSON."""
+    turn = {"role": "user", "content": text}
+    req = {"model": "claude-test", "max_tokens": 64, "messages": [turn]}
+    return json.dumps({"request": req, **extra})
+
+
 def call(text, **extra):
-    body = {
-        "request": {
-            "model": "claude-test",
-            "max_tokens": 64,
-            "messages": [{"role": "user", "content": text}],
-        },
-        **extra,
-    }
-    return json.loads(bridge.process(json.dumps(body)))
+    return json.loads(bridge.process(body(text, **extra)))
 
 
 def chunks(text, **extra):
-    body = {
-        "request": {
-            "model": "claude-test",
-            "max_tokens": 64,
-            "messages": [{"role": "user", "content": text}],
-        },
-        **extra,
-    }
-    return [json.loads(c) for c in bridge.stream(json.dumps(body))]
+    return [json.loads(c) for c in bridge.stream(body(text, **extra))]
 
 
 def assert_error(obj, kind):
@@ -187,15 +178,7 @@ def test_persisted_across_initialize(gw, tmp_path, fake):
 
 
 def peek(text, **extra):
-    body = {
-        "request": {
-            "model": "claude-test",
-            "max_tokens": 64,
-            "messages": [{"role": "user", "content": text}],
-        },
-        **extra,
-    }
-    return json.loads(bridge.peek(json.dumps(body)))
+    return json.loads(bridge.peek(body(text, **extra)))
 
 
 def test_peek_reports_the_outcome_and_changes_nothing(gw):
