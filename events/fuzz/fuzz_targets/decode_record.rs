@@ -1,9 +1,9 @@
-//! Any byte string given to the record decoder either fails with a typed
-//! error or decodes to an event that re-encodes to the same bytes and decodes
-//! back to the same event (the encoder is the model of the format).
+//! Any byte string given to the decoders either fails with a typed error or
+//! decodes to something that re-encodes consistently (the encoder is the
+//! model of the format): first as one record, then as a frame of records.
 #![no_main]
 
-use lantern_events::codec;
+use lantern_events::codec::{self, frame};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,5 +12,11 @@ fuzz_target!(|data: &[u8]| {
         let back = codec::decode(&again).expect("a re-encoded event must decode");
         assert_eq!(format!("{back:?}"), format!("{event:?}"));
         assert_eq!(codec::encode(&back).expect("encode"), again);
+    }
+    if let Ok(records) = frame::records(data) {
+        assert_eq!(frame::encode(records.iter().copied()), data, "a frame re-encodes to its bytes");
+        for r in records {
+            let _ = codec::decode(r);
+        }
     }
 });
