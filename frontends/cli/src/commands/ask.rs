@@ -188,16 +188,16 @@ pub fn submit_and_follow(
             }
             Event::ApprovalDecided(d) if style.is_some() => {
                 let what = match &d.decision {
-                    Decision::Accepted => "refined prompt",
+                    Decision::Accepted => "the refined prompt",
                     Decision::Modified { .. } => "your edited prompt",
-                    Decision::Rejected => "original prompt",
-                    Decision::TimedOut => "original prompt (no decision in time)",
+                    Decision::Rejected => "the original prompt",
+                    Decision::TimedOut => "the original prompt (no decision in time)",
                 };
                 let by = match d.by {
                     Decider::User => "you".to_owned(),
                     Decider::Policy(p) => format!("policy {}", format!("{p:?}").to_lowercase()),
                 };
-                writeln!(out, "→ sending the {what}, decided by {by}")?;
+                writeln!(out, "→ sending {what}, decided by {by}")?;
             }
             Event::CacheChecked(c) => cache = Some(c.clone()),
             Event::UpstreamCompleted(u) => upstream = Some(u.clone()),
