@@ -168,3 +168,21 @@ fn privacy_off_is_refused_where_the_user_follows_events() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--privacy metadata"), "{}", stderr(&o));
 }
+
+#[test]
+fn malformed_arguments_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.rs");
+    std::fs::write(&file, "fn a() {}\n").unwrap();
+    let f = file.to_str().unwrap();
+    let o = lantern(dir.path(), &["ask", "x", "--approve", "accept", "--file", f, "--lines", "5:2"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("A must not exceed B"), "{}", stderr(&o));
+    let o = lantern(dir.path(), &["ask", "x", "--approve", "accept", "--file", f, "--lines", "seven"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--lines takes A:B"), "{}", stderr(&o));
+    let o = lantern(dir.path(), &["ask", "x", "--approve", "accept", "--file", f, "--lines", "3:4"]);
+    assert!(stderr(&o).contains("has no line 3"), "{}", stderr(&o));
+    let o = lantern(dir.path(), &["frobnicate"]);
+    assert_eq!(o.status.code(), Some(2), "usage errors exit 2");
+}
