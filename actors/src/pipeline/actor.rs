@@ -177,7 +177,8 @@ impl Pipeline {
                     }
                 }
                 Step::Send(prompt) => {
-                    self.sessions.entry(ask.session).or_default().user_turns.push(prompt.clone());
+                    // The user's own words, not Lantern's additions, are their turn.
+                    self.sessions.entry(ask.session).or_default().user_turns.push(ask.prompt.clone());
                     let call = self.bridge.call("process", Some(self.bridge_request(&ask.model, &prompt)));
                     let submitted = run.submitted;
                     ctx.spawn(call.into_actor(self).map(move |answer, act, ctx| {
