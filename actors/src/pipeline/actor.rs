@@ -261,13 +261,20 @@ impl Pipeline {
                     }
                 }
             }
-            let original = bridge.call("peek", Some(shape.body(&ask.model, &ask.prompt, None, shape.max_tokens))).await;
-            let refined =
-                bridge.call("peek", Some(shape.body(&ask.model, &proposal.refined, None, shape.max_tokens))).await;
+            let original =
+                outlook(bridge.call("peek", Some(shape.body(&ask.model, &ask.prompt, None, shape.max_tokens))).await);
+            // Often nothing was changed: the same text needs no second lookup.
+            let refined = if proposal.refined == ask.prompt {
+                original.clone()
+            } else {
+                outlook(
+                    bridge.call("peek", Some(shape.body(&ask.model, &proposal.refined, None, shape.max_tokens))).await,
+                )
+            };
             (proposal, original, refined)
         };
-        ctx.spawn(work.into_actor(self).map(move |(proposal, o, r), act, ctx| {
-            let outlook = CacheOutlook { original: outlook(o), refined: outlook(r) };
+        ctx.spawn(work.into_actor(self).map(move |(proposal, original, refined), act, ctx| {
+            let outlook = CacheOutlook { original, refined };
             act.feed(request, Input::Refined(Box::new((proposal, outlook))), ctx);
         }));
     }
