@@ -46,6 +46,7 @@ pub enum StartError {
 /// The running system. Dropping it stops the actors and Widget-Log.
 pub struct Runtime {
     client: Client,
+    bridge: Arc<Bridge>,
     system: System,
     thread: Option<JoinHandle<()>>,
 }
@@ -63,18 +64,24 @@ impl Runtime {
     pub fn start(log: Arc<EventLog>, config: RuntimeConfig) -> Result<Self, StartError> {
         let bridge = Arc::new(Bridge::start(&config.bridge)?);
         let journal = Journal::new(log, config.privacy)?;
+        let actors_bridge = bridge.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         let j = journal.clone();
         let thread = std::thread::Builder::new().name("lantern-actors".into()).spawn(move || {
             let system = System::new();
-            let addr = system.block_on(async move { Pipeline::new(j, bridge, config.settings).start() });
+            let addr = system.block_on(async move { Pipeline::new(j, actors_bridge, config.settings).start() });
             let _ = tx.send((addr, System::current()));
             if let Err(e) = system.run() {
                 tracing::error!(error = %e, "actor system stopped with an error");
             }
         })?;
         let (pipeline, system) = rx.recv().map_err(|_| StartError::System)?;
-        Ok(Runtime { client: Client { pipeline, journal }, system, thread: Some(thread) })
+        Ok(Runtime { client: Client { pipeline, journal }, bridge, system, thread: Some(thread) })
+    }
+
+    /// The running Widget-Log, for what is not an event (its own statistics).
+    pub fn bridge(&self) -> &Bridge {
+        &self.bridge
     }
 
     /// A handle for a frontend.

@@ -83,6 +83,12 @@ pub fn venv(args: &GatewayArgs) -> PathBuf {
     args.venv.clone().unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv"))
 }
 
+/// How to start Widget-Log over `data_dir` (its cache lives in `widget-log/`).
+pub fn bridge_config(data_dir: &Path, args: &GatewayArgs, threads: usize) -> BridgeConfig {
+    let config_json = serde_json::json!({ "data_dir": data_dir.join("widget-log") }).to_string();
+    BridgeConfig { venv: venv(args), config_json, threads }
+}
+
 /// Opens the log and starts the actors and Widget-Log over `data_dir`.
 pub fn start(data_dir: &Path, args: &GatewayArgs, settings: Settings) -> anyhow::Result<(Arc<EventLog>, Runtime)> {
     if args.privacy == PrivacyLevel::Off {
@@ -94,9 +100,8 @@ pub fn start(data_dir: &Path, args: &GatewayArgs, settings: Settings) -> anyhow:
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
     let log = Arc::new(EventLog::open(&data_dir.join(LOG_FILE))?);
-    let widget_log = serde_json::json!({ "data_dir": data_dir.join("widget-log") });
     let config = RuntimeConfig {
-        bridge: BridgeConfig { venv: venv(args), config_json: widget_log.to_string(), threads: 2 },
+        bridge: bridge_config(data_dir, args, 2),
         privacy: args.privacy,
         settings: args.apply(settings),
     };

@@ -58,11 +58,12 @@ pub fn run(dir: &Path, args: &GatewayArgs, out: &mut impl Write) -> anyhow::Resu
         submit_and_follow(&client, &mut sub, ask, Mode::Scripted(style), out)?;
     }
     client.close_session(session, EndReason::UserExit);
+    // Read the cache's own counters from the Python already running.
+    let cache = super::stats::cache_stats(runtime.bridge());
     drop(runtime);
     writeln!(out, "\n{}", style.bold("── this session ──"))?;
     super::stats::gather(&log, Some(session))?.print(out)?;
-    drop(log);
-    if let Ok(c) = super::stats::cache_stats(dir, args) {
+    if let Ok(c) = cache {
         super::stats::print_cache_stats(&c, out)?;
     }
     writeln!(out, "\nReplay it: lantern --data-dir {} replay show {}", dir.display(), session)?;

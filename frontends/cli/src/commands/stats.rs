@@ -1,7 +1,7 @@
 //! `lantern stats`: what the cache and the pipeline did, from the journal.
 
 use crate::gateway::{self, GatewayArgs};
-use lantern_actors::cache_bridge::{Bridge, BridgeConfig};
+use lantern_actors::cache_bridge::Bridge;
 use lantern_events::schema::*;
 use lantern_events::{Envelope, SessionId};
 use std::collections::BTreeMap;
@@ -175,16 +175,20 @@ pub fn gather(log: &lantern_events::EventLog, session: Option<SessionId>) -> any
     Ok(stats)
 }
 
-/// Widget-Log's own counters (entries, tokens and cost saved), if it can be started.
-pub fn cache_stats(dir: &Path, args: &GatewayArgs) -> Result<serde_json::Value, String> {
-    let config = serde_json::json!({ "data_dir": dir.join("widget-log") }).to_string();
-    let bridge = Bridge::start(&BridgeConfig { venv: gateway::venv(args), config_json: config, threads: 1 })
-        .map_err(|e| e.to_string())?;
-    let stats: serde_json::Value =
-        serde_json::from_str(&bridge.stats().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-    let health: serde_json::Value =
-        serde_json::from_str(&bridge.health().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+/// Widget-Log's own counters (entries, tokens and cost saved) from a running bridge.
+pub fn cache_stats(bridge: &Bridge) -> Result<serde_json::Value, String> {
+    let parse = |json: Result<String, _>| -> Result<serde_json::Value, String> {
+        serde_json::from_str(&json.map_err(|e: lantern_actors::cache_bridge::BridgeError| e.to_string())?)
+            .map_err(|e| e.to_string())
+    };
+    let (stats, health) = (parse(bridge.stats())?, parse(bridge.health())?);
     Ok(serde_json::json!({ "entries": health["entries"], "stats": stats["stats"] }))
+}
+
+/// Starts Widget-Log over `dir` just for its counters.
+fn start_and_read_cache_stats(dir: &Path, args: &GatewayArgs) -> Result<serde_json::Value, String> {
+    let bridge = Bridge::start(&gateway::bridge_config(dir, args, 1)).map_err(|e| e.to_string())?;
+    cache_stats(&bridge)
 }
 
 /// Prints Widget-Log's savings line.
@@ -205,7 +209,7 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<()> 
     let log = crate::data_dir::open_for_reading(dir)?;
     let stats = gather(&log, args.session)?;
     drop(log);
-    let cache = if args.no_cache_stats { None } else { Some(cache_stats(dir, &args.gateway)) };
+    let cache = if args.no_cache_stats { None } else { Some(start_and_read_cache_stats(dir, &args.gateway)) };
     if args.json {
         let cache = cache.map(|c| c.unwrap_or_else(|e| serde_json::json!({ "error": e })));
         writeln!(out, "{}", serde_json::json!({ "log": stats, "cache": cache }))?;
