@@ -4,7 +4,7 @@
 //! [`Journal::record`] returns the event's seq at once (the log reserves it),
 //! so the next event of a chain can name it as its cause without waiting for
 //! the disk. A watcher thread waits for each durable acknowledgement and
-//! counts failures; [`Journal::sync`] waits until everything recorded so far
+//! logs failures; [`Journal::sync`] waits until everything recorded so far
 //! is durable.
 
 use crate::telemetry::{Persist, scrub};
@@ -12,24 +12,10 @@ use crossbeam_channel::{Sender, bounded, unbounded};
 use lantern_events::schema::PrivacyLevel;
 use lantern_events::{AppendError, EventLog, NewEvent, Pending};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 enum Watch {
     Ack(Pending),
     Sync(Sender<()>),
-}
-
-/// What the journal has done since it started.
-#[derive(Debug, Default)]
-pub struct Counters {
-    /// Events handed to the log.
-    pub recorded: AtomicU64,
-    /// Events counted but not written (privacy level `off`).
-    pub withheld: AtomicU64,
-    /// Secrets redacted before writing.
-    pub secrets_redacted: AtomicU64,
-    /// Events whose commit failed.
-    pub failed: AtomicU64,
 }
 
 /// The journal. Cheap to clone; all clones share one log and one watcher.
@@ -38,21 +24,17 @@ pub struct Journal {
     log: Arc<EventLog>,
     privacy: PrivacyLevel,
     watch: Sender<Watch>,
-    counters: Arc<Counters>,
 }
 
 impl Journal {
     /// A journal writing to `log` at `privacy`.
     pub fn new(log: Arc<EventLog>, privacy: PrivacyLevel) -> std::io::Result<Self> {
         let (watch, rx) = unbounded::<Watch>();
-        let counters = Arc::new(Counters::default());
-        let c = counters.clone();
         std::thread::Builder::new().name("lantern-journal-acks".into()).spawn(move || {
             for w in rx {
                 match w {
                     Watch::Ack(p) => {
                         if let Err(e) = p.wait() {
-                            c.failed.fetch_add(1, Ordering::Relaxed);
                             tracing::error!(error = %e, "journal commit failed");
                         }
                     }
@@ -62,7 +44,7 @@ impl Journal {
                 }
             }
         })?;
-        Ok(Journal { log, privacy, watch, counters })
+        Ok(Journal { log, privacy, watch })
     }
 
     /// Scrubs and journals one event; returns its seq (`None` at privacy `off`).
@@ -80,10 +62,7 @@ impl Journal {
             }
             PrivacyLevel::Full | PrivacyLevel::Off => None,
         };
-        let (persist, secrets) = scrub(&mut stored.event, self.privacy);
-        self.counters.secrets_redacted.fetch_add(secrets as u64, Ordering::Relaxed);
-        if persist == Persist::CountOnly {
-            self.counters.withheld.fetch_add(1, Ordering::Relaxed);
+        if scrub(&mut stored.event, self.privacy).0 == Persist::Nothing {
             return Ok(None);
         }
         let pending = match shown {
@@ -91,7 +70,6 @@ impl Journal {
             None => self.log.submit(vec![stored])?,
         };
         let seq = *pending.seqs().start();
-        self.counters.recorded.fetch_add(1, Ordering::Relaxed);
         if self.watch.send(Watch::Ack(pending)).is_err() {
             return Err(AppendError::Closed);
         }
@@ -109,11 +87,6 @@ impl Journal {
     /// The privacy level applied.
     pub fn privacy(&self) -> PrivacyLevel {
         self.privacy
-    }
-
-    /// The counters.
-    pub fn counters(&self) -> &Counters {
-        &self.counters
     }
 
     /// The log written to.

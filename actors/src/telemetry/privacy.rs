@@ -6,8 +6,7 @@
 //! ([`super::redact`]). At `Metadata`, user text (prompts, answers,
 //! suggestions, edits) is replaced by its SHA-256 and length, and verifier
 //! reasons keep only their code (`number_mismatch`, not the numbers). At
-//! `Off`, nothing but counters is kept: [`scrub`] says so and the journal
-//! does not write the event.
+//! `Off`, [`scrub`] says [`Persist::Nothing`] and the journal writes nothing.
 
 use super::redact::redact;
 use lantern_events::schema::*;
@@ -18,8 +17,8 @@ use sha2::{Digest, Sha256};
 pub enum Persist {
     /// Write the (scrubbed) event.
     Event,
-    /// Count it, write nothing.
-    CountOnly,
+    /// Write nothing.
+    Nothing,
 }
 
 /// Redacts secrets in a plain string field.
@@ -69,7 +68,7 @@ fn reason(s: &mut String, level: PrivacyLevel) -> usize {
 /// Returns what to persist and how many secrets were redacted.
 pub fn scrub(event: &mut Event, level: PrivacyLevel) -> (Persist, usize) {
     if level == PrivacyLevel::Off {
-        return (Persist::CountOnly, 0);
+        return (Persist::Nothing, 0);
     }
     let l = level;
     let secrets = match event {
@@ -197,7 +196,7 @@ mod tests {
     fn given_off_level_then_nothing_is_persisted() {
         let mut e = prompt("anything");
         let before = e.clone();
-        assert_eq!(scrub(&mut e, PrivacyLevel::Off), (Persist::CountOnly, 0));
+        assert_eq!(scrub(&mut e, PrivacyLevel::Off), (Persist::Nothing, 0));
         assert_eq!(e, before);
     }
 
