@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from widget_log.embed import Embedder
+from widget_log.eval import rates
 from widget_log.verify import Verifier
 
 
@@ -88,15 +89,13 @@ def stream(
         elif seen:
             missed += 1
         stored.append(i)
-    hits = tp + fp
     arr = np.array(lat or [0.0])
     return {
         "true_hits": tp,
         "false_hits": fp,
         "sibling_confusions": sib,
         "missed_hits": missed,
-        "false_hit_rate": round(fp / hits, 4) if hits else 0.0,
-        "recall": round(tp / (tp + missed), 4) if tp + missed else 0.0,
+        **rates(tp, fp, missed),
         "verify_ms_p50": round(float(np.percentile(arr, 50)), 4),
         "verify_ms_p99": round(float(np.percentile(arr, 99)), 4),
     }

@@ -137,7 +137,7 @@ impl Subscription {
             }
             if self.next <= self.catch_up_to {
                 let end = self.catch_up_to.min(self.next + CATCH_UP_CHUNK - 1);
-                let chunk = self.shared_log_read(self.next, end)?;
+                let chunk = self.shared.read_range(self.next..=end)?;
                 if chunk.is_empty() {
                     // Storage has nothing more up to the mark (e.g. it was never written).
                     self.next = end + 1;
@@ -176,10 +176,6 @@ impl Subscription {
                 }
             }
         }
-    }
-
-    fn shared_log_read(&self, from: u64, to: u64) -> Result<Vec<Envelope>, ReadError> {
-        self.shared.read_range(from..=to)
     }
 }
 

@@ -6,7 +6,7 @@ use lantern_actors::pipeline::{Settings, SuggestWith};
 use lantern_actors::runtime::{Runtime, RuntimeConfig};
 use lantern_actors::suggester::llm::Source;
 use lantern_events::schema::PrivacyLevel;
-use lantern_events::{Envelope, EventLog, LOG_FILE, Recv, RequestId, Subscription};
+use lantern_events::{Envelope, EventLog, LOG_FILE, Recv, Subscription};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -109,8 +109,12 @@ pub fn start(data_dir: &Path, args: &GatewayArgs, settings: Settings) -> anyhow:
     Ok((log, runtime))
 }
 
-/// Waits for the next event of `request`; `None` when `limit` passes first.
-pub fn next_of(sub: &mut Subscription, request: RequestId, limit: Duration) -> anyhow::Result<Option<Arc<Envelope>>> {
+/// Waits for the next event `wanted` accepts; `None` when `limit` passes first.
+pub fn next_where(
+    sub: &mut Subscription,
+    limit: Duration,
+    wanted: impl Fn(&Envelope) -> bool,
+) -> anyhow::Result<Option<Arc<Envelope>>> {
     let deadline = Instant::now() + limit;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -118,10 +122,10 @@ pub fn next_of(sub: &mut Subscription, request: RequestId, limit: Duration) -> a
             return Ok(None);
         }
         match sub.recv_timeout(left)? {
-            Recv::Event(e) if e.request == Some(request) => return Ok(Some(e)),
+            Recv::Event(e) if wanted(&e) => return Ok(Some(e)),
             Recv::Event(_) => {}
             Recv::Timeout => return Ok(None),
-            Recv::Closed => bail!("the event log closed while waiting for request {request}"),
+            Recv::Closed => bail!("the event log closed while Lantern was waiting for an event"),
         }
     }
 }

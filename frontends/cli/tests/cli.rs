@@ -22,6 +22,12 @@ fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
 }
 
+/// The command failed (status 1) with a message containing `needle`.
+fn fails_saying(o: &Output, needle: &str) {
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(o));
+    assert!(stderr(o).contains(needle), "{}", stderr(o));
+}
+
 #[test]
 fn demo_runs_the_pipeline_and_sessions_and_replay_read_it_back() {
     let dir = tempfile::tempdir().unwrap();
@@ -87,33 +93,28 @@ fn ask_prints_the_chain_as_json_lines() {
 fn ask_refuses_to_wait_for_a_decision_nobody_can_type() {
     let dir = tempfile::tempdir().unwrap();
     let o = lantern(dir.path(), &["ask", "hello"]); // --approve ask, stdin not a terminal
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("--approve accept"), "{}", stderr(&o));
+    fails_saying(&o, "--approve accept");
 }
 
 #[test]
 fn a_missing_python_environment_names_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let o = lantern(dir.path(), &["ask", "hello", "--approve", "accept", "--venv", "/nonexistent/venv"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("make setup"), "{}", stderr(&o));
+    fails_saying(&o, "make setup");
 }
 
 #[test]
 fn unknown_session_and_missing_log_say_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let o = lantern(dir.path(), &["sessions"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("no Lantern log"), "{}", stderr(&o));
+    fails_saying(&o, "no Lantern log");
 
     let o = lantern(&dir.path().join("missing"), &["replay", "show", "abc"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+    fails_saying(&o, "does not exist");
 
     EventLog::open(&dir.path().join(LOG_FILE)).unwrap(); // an empty log
     let o = lantern(dir.path(), &["replay", "show", "ffff"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("lantern sessions"), "{}", stderr(&o));
+    fails_saying(&o, "lantern sessions");
 }
 
 #[test]
@@ -133,8 +134,7 @@ fn a_corrupt_log_is_reported_and_left_alone() {
     let path = dir.path().join(LOG_FILE);
     std::fs::write(&path, vec![0x5a; 8192]).unwrap();
     let o = lantern(dir.path(), &["demo"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("corrupt"), "{}", stderr(&o));
+    fails_saying(&o, "corrupt");
     assert_eq!(std::fs::read(&path).unwrap(), vec![0x5a; 8192]);
 }
 
@@ -165,8 +165,7 @@ fn metadata_privacy_shows_the_answer_but_keeps_only_digests_on_disk() {
 fn privacy_off_is_refused_where_the_user_follows_events() {
     let dir = tempfile::tempdir().unwrap();
     let o = lantern(dir.path(), &["ask", "hello", "--approve", "accept", "--privacy", "off"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("--privacy metadata"), "{}", stderr(&o));
+    fails_saying(&o, "--privacy metadata");
 }
 
 #[test]
@@ -176,11 +175,9 @@ fn malformed_arguments_are_clear_errors() {
     std::fs::write(&file, "fn a() {}\n").unwrap();
     let f = file.to_str().unwrap();
     let o = lantern(dir.path(), &["ask", "x", "--approve", "accept", "--file", f, "--lines", "5:2"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("A must not exceed B"), "{}", stderr(&o));
+    fails_saying(&o, "A must not exceed B");
     let o = lantern(dir.path(), &["ask", "x", "--approve", "accept", "--file", f, "--lines", "seven"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("--lines takes A:B"), "{}", stderr(&o));
+    fails_saying(&o, "--lines takes A:B");
     let o = lantern(dir.path(), &["ask", "x", "--approve", "accept", "--file", f, "--lines", "3:4"]);
     assert!(stderr(&o).contains("has no line 3"), "{}", stderr(&o));
     let o = lantern(dir.path(), &["frobnicate"]);

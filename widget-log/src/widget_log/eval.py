@@ -23,6 +23,16 @@ from .store import Store
 from .verify import Verifier
 
 
+def rates(true_hits: int, false_hits: int, missed_hits: int) -> dict[str, float]:
+    """The scoring rules of shared/eval/README.md: false-hit rate and hit recall."""
+    hits = true_hits + false_hits
+    found = true_hits + missed_hits
+    return {
+        "false_hit_rate": round(false_hits / hits, 4) if hits else 0.0,
+        "recall": round(true_hits / found, 4) if found else 0.0,
+    }
+
+
 def _request(prompt: str) -> dict[str, Any]:
     return {
         "model": "eval-model",
@@ -88,7 +98,6 @@ def run_eval(
             by_entry[eid] = row
         seen_intents.add(row["intent"])
     cache.close()
-    hits = true_hits + false_hits
     return {
         "rows": len(rows),
         "true_hits": true_hits,
@@ -96,8 +105,7 @@ def run_eval(
         "missed_hits": missed,
         "exact_hits": exact,
         "sibling_confusions": siblings,
-        "false_hit_rate": round(false_hits / hits, 4) if hits else 0.0,
-        "recall": round(true_hits / (true_hits + missed), 4) if true_hits + missed else 0.0,
+        **rates(true_hits, false_hits, missed),
         "misses_by_reason": misses,
         "lookup_ms_p50": round(_pct(latencies, 0.5), 3),
         "lookup_ms_p99": round(_pct(latencies, 0.99), 3),

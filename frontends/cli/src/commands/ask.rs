@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use lantern_actors::pipeline::{Ask, Settings};
 use lantern_actors::runtime::Client;
 use lantern_events::schema::*;
-use lantern_events::{RequestId, SessionId, Subscription};
+use lantern_events::{RequestId, Subscription};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -105,7 +105,9 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<Exit
     };
     if args.json {
         // The session's first event, so that the JSON record is complete.
-        if let Some(e) = next_in_session(&mut sub, session)? {
+        if let Some(e) =
+            gateway::next_where(&mut sub, Duration::from_secs(5), |e| e.session == session && e.request.is_none())?
+        {
             writeln!(out, "{}", serde_json::to_string(&*e)?)?;
         }
     }
@@ -114,24 +116,14 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<Exit
     client.close_session(session, EndReason::UserExit);
     if args.json {
         // ...and its last.
-        if let Some(e) = next_in_session(&mut sub, session)? {
+        if let Some(e) =
+            gateway::next_where(&mut sub, Duration::from_secs(5), |e| e.session == session && e.request.is_none())?
+        {
             writeln!(out, "{}", serde_json::to_string(&*e)?)?;
         }
     }
     drop(runtime);
     Ok(if failed { ExitCode::from(3) } else { ExitCode::SUCCESS })
-}
-
-fn next_in_session(
-    sub: &mut Subscription,
-    session: SessionId,
-) -> anyhow::Result<Option<std::sync::Arc<lantern_events::Envelope>>> {
-    while let lantern_events::Recv::Event(e) = sub.recv_timeout(Duration::from_secs(5))? {
-        if e.session == session && e.request.is_none() {
-            return Ok(Some(e));
-        }
-    }
-    Ok(None)
 }
 
 /// How a chain is shown.
@@ -161,7 +153,7 @@ pub fn submit_and_follow(
     loop {
         // Upstream calls may take minutes; after the answer, suggestions come at once.
         let limit = if delivered { Duration::from_secs(3) } else { Duration::from_secs(900) };
-        let Some(e) = gateway::next_of(sub, request, limit)? else {
+        let Some(e) = gateway::next_where(sub, limit, |e| e.request == Some(request))? else {
             if delivered {
                 return Ok(false);
             }
