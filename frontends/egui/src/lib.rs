@@ -1,0 +1,1 @@
+//! Lantern's desktop window (`lantern ui`): approval panel, session browser, stats.

@@ -1,0 +1,1 @@
+//! Lantern's Anthropic-compatible HTTP proxy (`lantern serve`).
