@@ -43,19 +43,27 @@ demo: build
 	@rm -rf $(DEMO_DIR)
 	$(CURDIR)/target/release/lantern --data-dir $(DEMO_DIR) demo --venv $(VENV)
 
-test: setup test-rust test-python
+test: setup test-rust test-python ui-smoke
 
 test-rust: setup
 	$(CARGO) test --workspace --locked
 
 test-python: setup
 	cd widget-log && $(VPY) -m pytest -q
+	$(CARGO) build --locked -p lantern
+	$(VPY) -m pytest -q frontends/http/tests/sdk
+
+# The desktop window in a real X server (Xvfb; installs what it needs from Debian).
+.PHONY: ui-smoke
+ui-smoke: setup
+	$(CARGO) build --locked -p lantern
+	scripts/ui-smoke.sh
 
 lint: setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
-	$(VENV)/bin/ruff check widget-log
-	$(VENV)/bin/ruff format --check widget-log
+	$(VENV)/bin/ruff check widget-log frontends/http/tests replay/tests
+	$(VENV)/bin/ruff format --check widget-log frontends/http/tests replay/tests
 
 bench: bench-rust bench-python
 
@@ -65,6 +73,10 @@ bench-rust: setup
 
 bench-python: setup
 	$(VPY) widget-log/bench/bench_cache.py
+
+.PHONY: bench-proxy
+bench-proxy: setup
+	$(CARGO) bench --locked -p lantern-http --bench proxy_load
 
 crash-trials: setup
 	scripts/crash-trials.sh 200

@@ -6,7 +6,8 @@
 use crate::cache_bridge::{Bridge, BridgeConfig, BridgeError};
 use crate::journal::Journal;
 use crate::pipeline::{
-    ActOnSuggestion, Ask, CloseSession, Decide, GiveFeedback, OpenSession, Pipeline, Settings, SubmitPrompt,
+    ActOnSuggestion, Ask, CloseSession, Decide, Delivery, GiveFeedback, OpenSession, Pipeline, Proxied, Settings,
+    SubmitPrompt, SubmitProxied,
 };
 use actix::{Actor, Addr, System};
 use lantern_events::schema::{
@@ -56,6 +57,7 @@ pub struct Runtime {
 pub struct Client {
     pipeline: Addr<Pipeline>,
     journal: Journal,
+    bridge: Arc<Bridge>,
 }
 
 impl Runtime {
@@ -76,7 +78,8 @@ impl Runtime {
             }
         })?;
         let (pipeline, system) = rx.recv().map_err(|_| StartError::System)?;
-        Ok(Runtime { client: Client { pipeline, journal }, bridge, system, thread: Some(thread) })
+        let client = Client { pipeline, journal, bridge: bridge.clone() };
+        Ok(Runtime { client, bridge, system, thread: Some(thread) })
     }
 
     /// The running Widget-Log, for what is not an event (its own statistics).
@@ -116,6 +119,24 @@ impl Client {
     /// Submits a prompt; follow `ask.request` in the journal.
     pub fn submit(&self, ask: Ask) {
         self.pipeline.do_send(SubmitPrompt(ask));
+    }
+
+    /// Submits a whole Messages request (`ask.prompt` is its last user
+    /// turn's text). The answer, or its stream, comes on the returned
+    /// channel; the chain is journaled as for [`Client::submit`]. With
+    /// policy `Ask`, a decision is awaited from any frontend
+    /// ([`Client::decide`]) until the pipeline's decision timeout, after
+    /// which the original is sent.
+    pub fn submit_proxied(&self, ask: Ask, proxied: Proxied) -> tokio::sync::mpsc::UnboundedReceiver<Delivery> {
+        let (reply, answers) = tokio::sync::mpsc::unbounded_channel();
+        self.pipeline.do_send(SubmitProxied { ask, proxied: Arc::new(proxied), reply });
+        answers
+    }
+
+    /// The running Widget-Log, for what is not an event (statistics, health,
+    /// token counts).
+    pub fn bridge(&self) -> &Arc<Bridge> {
+        &self.bridge
     }
 
     /// Decides on a refinement awaiting a user.

@@ -13,14 +13,10 @@ import pytest
 
 from conftest import msg, req
 from widget_log.embed import Embedder
-from widget_log.verify import (
-    EntryFeatures,
-    Verdict,
-    Verifier,
-    _cosines,
-    _pack_nibbles,
-    _unpack_nibbles,
-)
+from widget_log.verify import EntryFeatures, Verdict, Verifier
+from widget_log.verify_features import cosines as _cosines
+from widget_log.verify_features import pack_nibbles as _pack_nibbles
+from widget_log.verify_features import unpack_nibbles as _unpack_nibbles
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +153,7 @@ def test_feature_size_is_modest(verifier: Verifier) -> None:
     assert len(verifier.features(long)) < 1536  # 6 words x 192 B of 4-bit vectors + sets
     # a prompt with six content words: 6 x 192 B of 4-bit vectors + the rest
     typical = "How do I undo the last git commit but keep my changes?"
-    assert len(verifier.features(typical)) <= 1200
+    assert len(verifier.features(typical)) <= 1400
 
 
 def test_four_bit_vectors_halve_the_size(embedder: Embedder) -> None:

@@ -226,6 +226,44 @@ pub fn parse_process(json: &str) -> Result<Result<Processed, Failure>, BridgeErr
         .ok_or_else(|| BridgeError::Python { function: "process", detail: "failure without an error".into() })
 }
 
+/// One chunk of a `stream`: an Anthropic SSE event (`message_start`, ...,
+/// `error`), or Lantern's own `lantern_lookup` (first, when asked for) and
+/// `lantern_result` (always last).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct WireChunk {
+    /// The SSE event name.
+    pub event: String,
+    /// Its data object.
+    pub data: serde_json::Value,
+}
+
+impl WireChunk {
+    /// Parses a chunk as the bridge hands it over.
+    pub fn parse(json: &str) -> Result<Self, BridgeError> {
+        serde_json::from_str(json)
+            .map_err(|e| BridgeError::Python { function: "stream", detail: format!("malformed chunk: {e}") })
+    }
+
+    /// Whether this is Lantern's closing `lantern_result`.
+    pub fn is_result(&self) -> bool {
+        self.event == "lantern_result"
+    }
+
+    /// The closing `lantern_result` as a `process` answer (it carries the
+    /// same fields, the assembled Message included).
+    pub fn into_result(self) -> Result<Result<Processed, Failure>, BridgeError> {
+        let bad =
+            |e: serde_json::Error| BridgeError::Python { function: "stream", detail: format!("malformed result: {e}") };
+        if !self.is_result() {
+            return Err(BridgeError::Python { function: "stream", detail: format!("{} is not a result", self.event) });
+        }
+        if self.data["ok"].as_bool() == Some(true) {
+            return Processed::deserialize(self.data).map(Ok).map_err(bad);
+        }
+        Failure::deserialize(&self.data["error"]).map(Err).map_err(bad)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,5 +302,20 @@ mod tests {
         assert_eq!((f.kind.as_str(), f.status, f.retryable), ("overloaded", Some(529), true));
         assert!(matches!(parse_process("not json"), Err(BridgeError::Python { .. })));
         assert!(matches!(parse_process(r#"{"ok":true}"#), Err(BridgeError::Python { .. })));
+    }
+
+    #[test]
+    fn a_stream_ends_with_a_result_that_reads_like_a_process_answer() {
+        let ok = r#"{"event":"lantern_result","data":{"ok":true,"source":"upstream","cache":{"outcome":"miss","reason":{"kind":"empty"}},
+            "response":{"content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn"},"attempts":1}}"#;
+        let chunk = WireChunk::parse(ok).unwrap();
+        assert!(chunk.is_result());
+        assert_eq!(chunk.into_result().unwrap().unwrap().text(), "hi");
+        let failed = r#"{"event":"lantern_result","data":{"ok":false,"error":{"kind":"overloaded","status":529,"message":"busy","retryable":true}}}"#;
+        assert_eq!(WireChunk::parse(failed).unwrap().into_result().unwrap().unwrap_err().status, Some(529));
+        let delta = WireChunk::parse(r#"{"event":"content_block_delta","data":{"index":0}}"#).unwrap();
+        assert!(!delta.is_result());
+        assert!(delta.into_result().is_err());
+        assert!(WireChunk::parse("{").is_err());
     }
 }

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyModule;
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 /// How to start the bridge.
 #[derive(Debug, Clone)]
@@ -23,7 +23,25 @@ enum Call {
     /// A function taking one optional string argument and returning a JSON string.
     Json { function: &'static str, arg: Option<String>, reply: Reply },
     /// `stream(request)`: each chunk is handed over before the next is pulled.
-    Stream { request: String, chunks: Sender<Result<String, BridgeError>> },
+    Stream { request: String, chunks: ChunkSink },
+}
+
+/// Where streamed chunks go: a blocking iterator, or an async receiver.
+enum ChunkSink {
+    Blocking(Sender<Result<String, BridgeError>>),
+    Async(mpsc::Sender<Result<String, BridgeError>>),
+}
+
+impl ChunkSink {
+    /// Hands one chunk over with the interpreter released, so that a slow
+    /// consumer never stalls the other bridge threads; `false` when the
+    /// consumer has gone.
+    fn send(&self, py: Python<'_>, chunk: Result<String, BridgeError>) -> bool {
+        py.detach(|| match self {
+            ChunkSink::Blocking(tx) => tx.send(chunk).is_ok(),
+            ChunkSink::Async(tx) => tx.blocking_send(chunk).is_ok(),
+        })
+    }
 }
 
 /// Where an answer goes: a blocking caller waits on a crossbeam channel
@@ -112,12 +130,12 @@ fn call_json(
     out.and_then(|o| o.extract::<String>()).map_err(py_err(function))
 }
 
-fn stream(py: Python<'_>, module: &Py<PyModule>, request: &str, chunks: &Sender<Result<String, BridgeError>>) {
+fn stream(py: Python<'_>, module: &Py<PyModule>, request: &str, chunks: &ChunkSink) {
     let iter = module.bind(py).call_method1("stream", (request,)).and_then(|it| it.try_iter());
     let iter = match iter {
         Ok(it) => it,
         Err(e) => {
-            let _ = chunks.send(Err(py_err("stream")(e)));
+            chunks.send(py, Err(py_err("stream")(e)));
             return;
         }
     };
@@ -125,7 +143,7 @@ fn stream(py: Python<'_>, module: &Py<PyModule>, request: &str, chunks: &Sender<
         let chunk = item.and_then(|c| c.extract::<String>()).map_err(py_err("stream"));
         let failed = chunk.is_err();
         // A consumer that went away ends the stream; Python's generator is closed when dropped.
-        if chunks.send(chunk).is_err() || failed {
+        if !chunks.send(py, chunk) || failed {
             return;
         }
     }
@@ -205,7 +223,7 @@ impl Bridge {
     }
 
     /// Calls a bridge function without blocking: `process`, `peek`, `stats`,
-    /// `health` or `invalidate` (the ones taking at most one string).
+    /// `health`, `invalidate` or `count_tokens` (the ones taking at most one string).
     pub fn call(
         &self,
         function: &'static str,
@@ -232,12 +250,19 @@ impl Bridge {
     /// `widget_log.bridge.stream(request_json)`: the SSE events, then a `lantern_result` chunk.
     pub fn stream(&self, request_json: &str) -> Result<ChunkStream, BridgeError> {
         let (chunks, rx) = bounded(0);
-        self.tx
-            .as_ref()
-            .ok_or(BridgeError::Stopped)?
-            .send(Call::Stream { request: request_json.to_owned(), chunks })
-            .map_err(|_| BridgeError::Stopped)?;
+        self.send(Call::Stream { request: request_json.to_owned(), chunks: ChunkSink::Blocking(chunks) })?;
         Ok(ChunkStream(rx))
+    }
+
+    /// [`Bridge::stream`] for async callers: the chunks arrive on a channel
+    /// (a few are buffered, so Python runs slightly ahead of a slow reader).
+    pub fn stream_async(
+        &self,
+        request_json: String,
+    ) -> Result<mpsc::Receiver<Result<String, BridgeError>>, BridgeError> {
+        let (chunks, rx) = mpsc::channel(16);
+        self.send(Call::Stream { request: request_json, chunks: ChunkSink::Async(chunks) })?;
+        Ok(rx)
     }
 
     /// Cache statistics (JSON).

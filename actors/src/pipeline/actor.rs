@@ -1,7 +1,9 @@
 //! The pipeline actor: runs each request's [`Chain`], doing the I/O its steps ask for.
 
 use super::chain::{Ask, Chain, Input, Step};
-use super::ops::{ActOnSuggestion, CloseSession, Decide, GiveFeedback, OpenSession, SubmitPrompt};
+use super::ops::{ActOnSuggestion, CloseSession, Decide, GiveFeedback, OpenSession, SubmitPrompt, SubmitProxied};
+use super::proxied::{Delivery, Proxied};
+use super::shape::Shape;
 use crate::cache_bridge::Bridge;
 use crate::cache_bridge::contract::{WireMiss, WireOutcome, parse_process};
 use crate::journal::Journal;
@@ -13,9 +15,16 @@ use lantern_events::{Actor as Who, NewEvent, RequestId, SessionId, Timestamp};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
 
-/// How the pipeline behaves.
-#[derive(Debug, Clone)]
+/// The user turns a session remembers for suggestions (a proxy's session
+/// lives as long as the server: it must not grow without end).
+const REMEMBERED_TURNS: usize = 32;
+/// The suggestion offers a session remembers, for `ActOnSuggestion`.
+const REMEMBERED_OFFERS: usize = 64;
+
+/// How the pipeline behaves. Its `Debug` never shows the API key.
+#[derive(Clone)]
 pub struct Settings {
     /// Refiner configuration.
     pub refiner: RefinerConfig,
@@ -44,6 +53,21 @@ pub enum SuggestWith {
     /// The upstream model, from this input; the heuristic answers when the
     /// model gives nothing usable (and is labelled as such).
     Llm(llm::Source),
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("refiner", &self.refiner)
+            .field("decision_timeout", &self.decision_timeout)
+            .field("namespace", &self.namespace)
+            .field("max_tokens", &self.max_tokens)
+            .field("suggestions", &self.suggestions)
+            .field("suggest_with", &self.suggest_with)
+            .field("refine_with_llm", &self.refine_with_llm)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[set]"))
+            .finish()
+    }
 }
 
 impl Default for Settings {
@@ -76,12 +100,14 @@ struct Running {
     submitted: Instant,
     proposed: Option<Instant>,
     timeout: Option<SpawnHandle>,
+    /// A whole request handed over by a frontend, and where its answer goes.
+    proxied: Option<(Arc<Proxied>, UnboundedSender<Delivery>)>,
 }
 
 /// The actor. Frontends reach it through [`crate::runtime::Client`].
 pub struct Pipeline {
     journal: Journal,
-    bridge: Arc<Bridge>,
+    pub(super) bridge: Arc<Bridge>,
     settings: Settings,
     sessions: HashMap<SessionId, SessionState>,
     running: HashMap<RequestId, Running>,
@@ -111,7 +137,7 @@ impl Pipeline {
         }
     }
 
-    fn shape(&self) -> Shape {
+    pub(super) fn shape(&self) -> Shape {
         Shape {
             max_tokens: self.settings.max_tokens,
             namespace: self.settings.namespace.clone(),
@@ -123,15 +149,15 @@ impl Pipeline {
         self.shape().body(model, prompt, None, self.settings.max_tokens)
     }
 
-    fn start(&mut self, ask: Ask, ctx: &mut Context<Self>) {
+    fn start(&mut self, ask: Ask, proxied: Option<(Arc<Proxied>, UnboundedSender<Delivery>)>, ctx: &mut Context<Self>) {
         let request = ask.request;
         let (chain, steps) = Chain::start(ask);
-        let run = Running { chain, last_seq: None, submitted: Instant::now(), proposed: None, timeout: None };
+        let run = Running { chain, last_seq: None, submitted: Instant::now(), proposed: None, timeout: None, proxied };
         self.running.insert(request, run);
         self.run(request, steps, ctx);
     }
 
-    fn feed(&mut self, request: RequestId, input: Input, ctx: &mut Context<Self>) {
+    pub(super) fn feed(&mut self, request: RequestId, input: Input, ctx: &mut Context<Self>) {
         let Some(run) = self.running.get_mut(&request) else { return };
         if matches!(input, Input::Decided { .. })
             && let Some(h) = run.timeout.take()
@@ -160,10 +186,19 @@ impl Pipeline {
                         r.last_seq = seq.or(r.last_seq);
                     }
                     if let (Some(seq), Some(prompts)) = (seq, offered) {
-                        self.sessions.entry(ask.session).or_default().offers.insert(seq, prompts);
+                        let offers = &mut self.sessions.entry(ask.session).or_default().offers;
+                        offers.insert(seq, prompts);
+                        if offers.len() > REMEMBERED_OFFERS
+                            && let Some(oldest) = offers.keys().min().copied()
+                        {
+                            offers.remove(&oldest);
+                        }
                     }
                 }
-                Step::Refine => self.refine(request, &ask, ctx),
+                Step::Refine => {
+                    let proxied = run.proxied.as_ref().map(|(p, _)| p.clone());
+                    self.refine(request, &ask, proxied, ctx)
+                }
                 Step::AwaitDecision => {
                     let timeout = self.settings.decision_timeout;
                     let handle = ctx.run_later(timeout, move |act, ctx| {
@@ -178,9 +213,17 @@ impl Pipeline {
                 }
                 Step::Send(prompt) => {
                     // The user's own words, not Lantern's additions, are their turn.
-                    self.sessions.entry(ask.session).or_default().user_turns.push(ask.prompt.clone());
-                    let call = self.bridge.call("process", Some(self.bridge_request(&ask.model, &prompt)));
+                    let turns = &mut self.sessions.entry(ask.session).or_default().user_turns;
+                    turns.push(ask.prompt.clone());
+                    if turns.len() > REMEMBERED_TURNS {
+                        turns.remove(0);
+                    }
                     let submitted = run.submitted;
+                    if let Some((proxied, reply)) = run.proxied.clone() {
+                        self.send_proxied(request, &proxied, reply, &prompt, submitted, ctx);
+                        continue;
+                    }
+                    let call = self.bridge.call("process", Some(self.bridge_request(&ask.model, &prompt)));
                     ctx.spawn(call.into_actor(self).map(move |answer, act, ctx| {
                         let since_submit_ms = submitted.elapsed().as_millis() as u64;
                         let input = match answer.and_then(|json| parse_process(&json)) {
@@ -238,7 +281,7 @@ impl Pipeline {
     /// Runs the Refiner (and, when enabled, lets the model rewrite its
     /// proposal), then asks the cache what it would do with the original and
     /// with the refined prompt.
-    fn refine(&mut self, request: RequestId, ask: &Ask, ctx: &mut Context<Self>) {
+    fn refine(&mut self, request: RequestId, ask: &Ask, proxied: Option<Arc<Proxied>>, ctx: &mut Context<Self>) {
         let config = self.settings.refiner.clone();
         let rules = refine(&RefineInput::new(&ask.prompt, &ask.model, &ask.context), &config);
         let (bridge, shape, ask, llm_on) =
@@ -261,15 +304,17 @@ impl Pipeline {
                     }
                 }
             }
-            let original =
-                outlook(bridge.call("peek", Some(shape.body(&ask.model, &ask.prompt, None, shape.max_tokens))).await);
+            // The lookups a send would make: the whole request when a frontend handed one over.
+            let peek = |prompt: &str| match &proxied {
+                Some(p) => shape.proxied(p, prompt, false),
+                None => shape.body(&ask.model, prompt, None, shape.max_tokens),
+            };
+            let original = outlook(bridge.call("peek", Some(peek(&ask.prompt))).await);
             // Often nothing was changed: the same text needs no second lookup.
             let refined = if proposal.refined == ask.prompt {
                 original.clone()
             } else {
-                outlook(
-                    bridge.call("peek", Some(shape.body(&ask.model, &proposal.refined, None, shape.max_tokens))).await,
-                )
+                outlook(bridge.call("peek", Some(peek(&proposal.refined))).await)
             };
             (proposal, original, refined)
         };
@@ -277,44 +322,6 @@ impl Pipeline {
             let outlook = CacheOutlook { original, refined };
             act.feed(request, Input::Refined(Box::new((proposal, outlook))), ctx);
         }));
-    }
-}
-
-/// How the pipeline's requests to Widget-Log look; cloned into futures.
-#[derive(Clone)]
-struct Shape {
-    max_tokens: u32,
-    namespace: String,
-    api_key: Option<String>,
-}
-
-impl Shape {
-    /// The prompt as it may leave Lantern: secrets redacted, so that neither
-    /// the response cache nor the upstream model ever holds them.
-    fn outbound(prompt: &str) -> std::borrow::Cow<'_, str> {
-        crate::telemetry::redact(prompt).text
-    }
-
-    /// A request for the user's prompt (`system` is `None`), or one of
-    /// Lantern's own calls (rewrite, suggestions), which never touch the
-    /// response cache: a cached answer to another prompt's rewrite is wrong.
-    fn body(&self, model: &str, prompt: &str, system: Option<&str>, max_tokens: u32) -> String {
-        let mut r = serde_json::json!({
-            "request": {
-                "model": model,
-                "max_tokens": max_tokens,
-                "messages": [{"role": "user", "content": Self::outbound(prompt)}],
-            },
-            "namespace": self.namespace,
-        });
-        if let Some(system) = system {
-            r["request"]["system"] = system.into();
-            r["cache"] = "off".into();
-        }
-        if let Some(key) = &self.api_key {
-            r["api_key"] = key.as_str().into();
-        }
-        r.to_string()
     }
 }
 
@@ -382,7 +389,14 @@ impl Handler<CloseSession> for Pipeline {
 impl Handler<SubmitPrompt> for Pipeline {
     type Result = ();
     fn handle(&mut self, SubmitPrompt(ask): SubmitPrompt, ctx: &mut Context<Self>) {
-        self.start(ask, ctx);
+        self.start(ask, None, ctx);
+    }
+}
+
+impl Handler<SubmitProxied> for Pipeline {
+    type Result = ();
+    fn handle(&mut self, op: SubmitProxied, ctx: &mut Context<Self>) {
+        self.start(op.ask, Some((op.proxied, op.reply)), ctx);
     }
 }
 
@@ -422,7 +436,7 @@ impl Handler<ActOnSuggestion> for Pipeline {
                 origin: PromptOrigin::Suggestion { offered_seq: op.offered_seq, index: op.index },
                 ..op.template
             };
-            self.start(ask, ctx);
+            self.start(ask, None, ctx);
         }
     }
 }

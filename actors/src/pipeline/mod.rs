@@ -4,8 +4,12 @@
 
 mod actor;
 pub mod chain;
+mod deliver;
 mod ops;
+pub mod proxied;
+mod shape;
 
 pub use actor::{Pipeline, Settings, SuggestWith};
 pub use chain::{Ask, Chain, Input, Step};
-pub use ops::{ActOnSuggestion, CloseSession, Decide, GiveFeedback, OpenSession, SubmitPrompt};
+pub use ops::{ActOnSuggestion, CloseSession, Decide, GiveFeedback, OpenSession, SubmitPrompt, SubmitProxied};
+pub use proxied::{CacheMode, Delivery, Proxied};

@@ -2,9 +2,11 @@
 //! effects show up as events in the journal.
 
 use super::chain::Ask;
+use super::proxied::{Delivery, Proxied};
 use actix::Message;
 use lantern_events::schema::{Decision, EndReason, EntryId, FeedbackVerdict, FrontendKind, SuggestionAction};
 use lantern_events::{RequestId, SessionId};
+use std::sync::Arc;
 
 /// Open a session.
 #[derive(Debug, Clone, Message)]
@@ -32,6 +34,19 @@ pub struct CloseSession {
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
 pub struct SubmitPrompt(pub Ask);
+
+/// Submit a whole Messages request (the HTTP proxy): `ask.prompt` is its
+/// last user turn's text; the answer, or its stream, goes to `reply`.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct SubmitProxied {
+    /// The prompt as the chain sees it.
+    pub ask: Ask,
+    /// The request as the client sent it.
+    pub proxied: Arc<Proxied>,
+    /// Where the answer goes.
+    pub reply: tokio::sync::mpsc::UnboundedSender<Delivery>,
+}
 
 /// A user's decision on a refinement.
 #[derive(Debug, Clone, Message)]

@@ -4,6 +4,7 @@ mod commands;
 mod data_dir;
 mod gateway;
 mod present;
+mod progress;
 mod render;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +37,12 @@ enum Command {
     /// Rebuild past sessions from the log.
     #[command(subcommand)]
     Replay(commands::replay::Command),
+    /// Serve the pipeline as an Anthropic-compatible endpoint (ANTHROPIC_BASE_URL).
+    Serve(commands::serve::Args),
+    /// Open the desktop window: approve refinements, read answers, browse sessions and stats.
+    Ui(commands::ui::Args),
+    /// Export training datasets (preferences, sft, routing, suggestions) as JSONL or Parquet.
+    Export(commands::export::Args),
 }
 
 fn main() -> ExitCode {
@@ -61,7 +68,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => commands::demo::run(&dir, &args, &mut out)?,
         Command::Stats(args) => commands::stats::run(&dir, &args, &mut out)?,
         Command::Sessions(args) => commands::sessions::run(&dir, &args, &mut out)?,
-        Command::Replay(cmd) => commands::replay::run(&dir, cmd, &mut out)?,
+        Command::Serve(args) => commands::serve::run(&dir, &args, &mut out)?,
+        Command::Replay(cmd) => return commands::replay::run(&dir, cmd, &mut out),
+        Command::Export(args) => return commands::export::run(&dir, &args, &mut out),
+        Command::Ui(args) => commands::ui::run(&dir, &args)?,
     }
     Ok(ExitCode::SUCCESS)
 }

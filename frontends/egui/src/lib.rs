@@ -1,1 +1,112 @@
-//! Lantern's desktop window (`lantern ui`): approval panel, session browser, stats.
+//! Lantern's desktop window (`lantern ui`, `lantern serve --ui`): the
+//! approval panel, the answer and suggestions, the session browser, stats.
+//!
+//! The window runs on the calling (main) thread; the actors run on their own
+//! thread behind a [`lantern_actors::runtime::Client`]. The window sends ops
+//! through the client and sees only events: it follows the log from its
+//! first event and folds the envelopes with the same reducer
+//! ([`lantern_replay::chain::Chains`]) for the live session and for history.
+//!
+//! ```no_run
+//! use lantern_actors::runtime::Client;
+//! use lantern_events::EventLog;
+//! use std::sync::Arc;
+//!
+//! /// Shows the window over a running pipeline; returns when it closes.
+//! fn show(client: Client, log: Arc<EventLog>) -> Result<(), lantern_egui::UiError> {
+//!     let options = lantern_egui::UiOptions { model: "claude-sonnet-4-5".into(), workspace: None, proxy_approvals: false };
+//!     lantern_egui::run(client, log, options)
+//! }
+//! ```
+
+pub mod app;
+pub mod attachment;
+pub mod backend;
+pub mod command;
+pub mod diff;
+pub mod feed;
+pub mod format;
+pub mod history;
+pub mod panels;
+pub mod pricing;
+pub mod state;
+pub mod stats;
+
+pub use app::LanternApp;
+pub use backend::Backend;
+pub use command::{Command, View};
+
+use lantern_actors::runtime::Client;
+use lantern_events::schema::Event;
+use lantern_events::{EventLog, Recv, SessionId};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+/// What the window needs besides the client and the log.
+#[derive(Debug, Clone)]
+pub struct UiOptions {
+    /// Target model of the prompts sent from the window.
+    pub model: String,
+    /// Working directory or project, recorded with the session.
+    pub workspace: Option<String>,
+    /// Also show, for approval, the requests the HTTP proxy of this process
+    /// receives while the window is open (`lantern serve --ui`).
+    pub proxy_approvals: bool,
+}
+
+/// Why the window could not run.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum UiError {
+    /// A helper thread could not be started.
+    #[error("cannot start a window thread: {0}")]
+    Thread(std::io::Error),
+    /// The window could not be opened or crashed (no display, no OpenGL…).
+    #[error("the window failed: {0}")]
+    Window(String),
+}
+
+/// Opens the window on the calling thread (it must be the main thread) and
+/// returns when it closes; the desktop session is closed then.
+pub fn run(client: Client, log: Arc<EventLog>, options: UiOptions) -> Result<(), UiError> {
+    let native = eframe::NativeOptions {
+        renderer: eframe::Renderer::Glow,
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Lantern")
+            .with_inner_size([1200.0, 820.0])
+            .with_min_inner_size([640.0, 480.0]),
+        ..Default::default()
+    };
+    let opened = Arc::new(OnceLock::new());
+    let (cell, window_log) = (opened.clone(), log.clone());
+    let from = log.last_seq().map_or(1, |s| s + 1);
+    eframe::run_native(
+        "Lantern",
+        native,
+        Box::new(move |cc| {
+            let app = LanternApp::new(Box::new(client), window_log, options, &cc.egui_ctx)?;
+            let _ = cell.set(app.live.session);
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| UiError::Window(e.to_string()))?;
+    if let Some(session) = opened.get() {
+        await_end(&log, *session, from, Duration::from_secs(3));
+    }
+    Ok(())
+}
+
+/// Waits (at most `limit`) until the session's end is journaled, so that
+/// stopping the actors right after the window closes loses nothing.
+fn await_end(log: &EventLog, session: SessionId, from: u64, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    let mut sub = log.subscribe(from);
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match sub.recv_timeout(left) {
+            Ok(Recv::Event(e)) if e.session == session && matches!(e.event, Event::SessionEnded(_)) => return,
+            Ok(Recv::Event(_)) => {}
+            Ok(Recv::Timeout | Recv::Closed) | Err(_) => return,
+        }
+    }
+}

@@ -6,9 +6,16 @@ is ``{"ok": false, "error": {"kind", "status", "message", "retryable"}}``.
 ``stream(request_json)`` returns an iterator of JSON strings
 ``{"event": <SSE event name>, "data": {...}}`` in Anthropic SSE order. The last
 item is always ``{"event": "lantern_result", "data": {...}}``: the same fields
-as ``process()``'s result minus ``response`` (``ok``, ``source``, ``cache``,
-``usage``, ``attempts``, ``latency_ms``, ``stored_entry_id``), or ``ok: false``
-with ``error``. A failure is also announced as an ``error`` SSE event first.
+as ``process()``'s result (``ok``, ``source``, ``cache``, ``response`` — the
+assembled Message —, ``usage``, ``attempts``, ``latency_ms``,
+``stored_entry_id``), or ``ok: false`` with ``error``. A failure is also
+announced as an ``error`` SSE event first. With ``"lookup_event": true`` in the
+request, a ``{"event": "lantern_lookup", "data": {"cache", "namespace"}}``
+chunk comes first, as soon as the cache has been asked (before any upstream
+call), so that a proxy can set its response headers.
+
+``count_tokens(request_json)`` passes a ``count_tokens`` body (in ``request``)
+to the Anthropic upstream: ``{"ok": true, "response": {"input_tokens": n}}``.
 """
 
 from __future__ import annotations
@@ -149,6 +156,13 @@ def _safe_stream(gw: Any, obj: Any) -> Iterator[str]:
             }
         )
         yield _dump({"event": "lantern_result", "data": {"ok": False, "error": err}})
+
+
+def count_tokens(request_json: str) -> str:
+    try:
+        return _dump(_need().count_tokens(_parse(request_json)))
+    except BaseException as exc:
+        return _from_exc(exc)
 
 
 def stats() -> str:

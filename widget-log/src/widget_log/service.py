@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -56,6 +57,9 @@ def parse_bridge_request(obj: Any) -> tuple[dict[str, Any], str, str, str | None
     return req, ns, mode, key or None, headers
 
 
+# Providers kept at once (one per distinct API key).
+_MAX_PROVIDERS = 16
+
 # Namespace suffix under which offline answers are cached.
 OFFLINE_SUFFIX = "@offline"
 
@@ -73,6 +77,20 @@ class Gateway:
             self.cfg["cache"], self.embedder, self.store, self.verifier, self.cfg.get("pricing")
         )
         self.policy = RetryPolicy.from_config(self.cfg["upstream"])
+        # One provider per key: building an SDK client costs ~20 ms (its TLS
+        # context), and a kept client reuses its connections.
+        self._providers: dict[str | None, Any] = {}
+        self._providers_lock = threading.Lock()
+
+    def provider(self, api_key: str | None) -> Any:
+        """The upstream provider for ``api_key`` (``None``: the configured env var)."""
+        with self._providers_lock:
+            p = self._providers.get(api_key)
+            if p is None:
+                if len(self._providers) >= _MAX_PROVIDERS:
+                    self._providers.clear()
+                p = self._providers[api_key] = make_provider(self.cfg, api_key)
+            return p
 
     def _lookup(self, req: dict[str, Any], ns: str, mode: str) -> LookupResult:
         try:
@@ -137,7 +155,7 @@ class Gateway:
                 "latency_ms": round((time.perf_counter() - t0) * 1000, 3),
                 "stored_entry_id": None,
             }
-        provider = make_provider(self.cfg, key)
+        provider = self.provider(key)
         body = {k: v for k, v in req.items() if k != "stream"}
         msg, attempts = call_with_retries(lambda: provider.create(body, headers), self.policy)
         source = "offline" if provider.name == "offline" else "upstream"
@@ -178,20 +196,24 @@ class Gateway:
         except GatewayError as err:
             yield from error_chunks(err)
             return
+        if obj.get("lookup_event") is True:
+            yield {"event": "lantern_lookup", "data": {"cache": res.outcome, "namespace": ns}}
         if res.hit and res.response is not None:
             for name, data in message_to_events(res.response):
                 yield {"event": name, "data": data}
             yield final(
                 True,
                 source="cache",
+                namespace=ns,
                 cache=res.outcome,
+                response=res.response,
                 usage=dict(_ZERO_USAGE),
                 attempts=0,
                 stored_entry_id=None,
             )
             return
         try:
-            provider = make_provider(self.cfg, key)
+            provider = self.provider(key)
         except GatewayError as err:
             yield from error_chunks(err, cache=res.outcome)
             return
@@ -235,13 +257,53 @@ class Gateway:
         yield final(
             True,
             source=source,
+            namespace=ns,
             cache=res.outcome,
+            response=msg,
             usage=_usage(msg),
             attempts=attempts,
             stored_entry_id=stored,
             provider=provider.name,
             stop_reason=msg.get("stop_reason"),
         )
+
+    def count_tokens(self, obj: Any) -> dict[str, Any]:
+        """``POST /v1/messages/count_tokens`` passed to the Anthropic upstream as is."""
+        if not isinstance(obj, dict) or not isinstance(obj.get("request"), dict):
+            raise GatewayError("invalid_request", "bridge request needs a 'request' object")
+        key = obj.get("api_key")
+        if key is not None and not isinstance(key, str):
+            raise GatewayError("invalid_request", "api_key must be a string")
+        headers = obj.get("headers") or {}
+        if not isinstance(headers, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+        ):
+            raise GatewayError("invalid_request", "headers must map strings to strings")
+        provider = self.provider(key or None)
+        if provider.name != "anthropic":
+            raise GatewayError(
+                "invalid_request",
+                f"count_tokens needs the anthropic provider (this one is {provider.name})",
+                400,
+            )
+        from .upstream.anthropic_provider import _map_error
+
+        def call() -> dict[str, Any]:
+            try:
+                out = provider.client.post(  # type: ignore[attr-defined]
+                    "/v1/messages/count_tokens",
+                    cast_to=object,
+                    body=obj["request"],
+                    options={"headers": headers},
+                )
+            except Exception as exc:
+                raise _map_error(exc) from exc
+            if not isinstance(out, dict) or not isinstance(out.get("input_tokens"), int):
+                raise GatewayError("malformed_response", "upstream count is not a token count")
+            return out
+
+        out, attempts = call_with_retries(call, self.policy)
+        return {"ok": True, "response": out, "attempts": attempts}
 
     def close(self) -> None:
         self.cache.close()

@@ -14,7 +14,12 @@ both directions; the first one that fails becomes the rejection reason
 ``<category>_mismatch``   named things differ: programming or human language,
                           library, OS, shell, database, format, unit, timezone,
                           tool, protocol... For "strict" categories, naming a
-                          thing on one side only is also a mismatch.
+                          thing on one side only is also a mismatch. Weak
+                          names (an alias that is also an everyday word such as
+                          "requests", a format named by a file extension, a
+                          language implied by a library: flask -> python) count
+                          only when the other side names something in the
+                          same strict category.
 ``negation_mismatch``     a different number of negations, or different negated words.
 ``path_mismatch``         both name files or paths, and they differ.
 ``flag_mismatch``         both name command-line flags, and they differ.
@@ -27,6 +32,8 @@ both directions; the first one that fails becomes the rejection reason
                           the other: no identical (stemmed, synonym-normalised)
                           word and no contextual token vector with cosine >=
                           ``align_threshold`` - a BERTScore-style *minimum*.
+                          Words past the ``max_words`` stored vectors must
+                          match lexically.
 
 All vocabulary (entity names, negations, antonyms, synonyms, filler words) is
 general knowledge kept in ``verify_knowledge.json`` beside this module; the
@@ -42,8 +49,6 @@ on demand and kept in a small LRU.
 
 from __future__ import annotations
 
-import dataclasses
-import marshal
 import re
 import sys
 import threading
@@ -54,6 +59,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from . import verify_text as vt
+from .verify_features import EntryFeatures, cosines
 
 __all__ = ["DEFAULT_CONFIG", "EntryFeatures", "Verdict", "Verifier"]
 
@@ -92,8 +98,6 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "feature_cache_size": 4096,
 }
 
-_PACK_VERSION = 2
-
 
 class Embedder(Protocol):
     """The part of widget_log's embedder the verifier needs."""
@@ -112,57 +116,6 @@ class Verdict:
 
     accepted: bool
     reason: str | None
-
-
-@dataclass(frozen=True)
-class EntryFeatures:
-    """Everything the verifier needs about one prompt (~1 KB packed with 4-bit vectors)."""
-
-    words: tuple[str, ...]  # normalised word sequence (salient checks)
-    content: tuple[str, ...]  # content words, aligned with ``vectors``
-    vectors: np.ndarray  # int8 [len(content), dims]; row-scaled to 127 (8 bits) or 7 (4 bits)
-    numbers: tuple[str, ...]  # sorted distinct numbers
-    quantities: tuple[tuple[str, str], ...]  # (number, unit) pairs
-    entities: tuple[tuple[str, tuple[str, ...]], ...]  # category -> names
-    negations: int
-    comparators: tuple[str, ...]
-    negated: tuple[str, ...] = ()  # first content word after each negation cue
-    prose_numbers: tuple[str, ...] = ()  # numbers outside code spans and quotes
-    literals: tuple[str, ...] = ()  # quoted strings / code spans, normalised
-    scope: tuple[str, ...] = ()  # quantifier classes: universal / particular
-    paths: tuple[str, ...] = ()  # file names and paths
-    flags: tuple[str, ...] = ()  # command-line flags
-    vector_bits: int = 8  # 4: ``vectors`` hold values in [-7, 7], packed two per byte
-
-    def nbytes(self) -> int:
-        """Size of the packed form, the one a cache entry keeps."""
-        return len(self.pack())
-
-    def pack(self) -> bytes:
-        """Compact, deterministic serialisation (what :meth:`Verifier.features` returns)."""
-        fields = tuple(
-            getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "vectors"
-        )
-        rows = int(self.vectors.shape[0])
-        dim = int(self.vectors.shape[1]) if self.vectors.ndim == 2 else 0
-        raw = self.vectors.tobytes()
-        if self.vector_bits == 4:
-            raw = _pack_nibbles(self.vectors)
-        return marshal.dumps((_PACK_VERSION, fields, rows, dim, raw))
-
-    @classmethod
-    def unpack(cls, blob: bytes) -> EntryFeatures:
-        """Inverse of :meth:`pack`."""
-        version, fields, rows, dim, raw = marshal.loads(blob)
-        if version != _PACK_VERSION:
-            raise ValueError(f"verifier features version {version}, expected {_PACK_VERSION}")
-        names = [f.name for f in dataclasses.fields(cls) if f.name != "vectors"]
-        kw = dict(zip(names, fields, strict=True))
-        if kw["vector_bits"] == 4:
-            vectors = _unpack_nibbles(raw, rows, dim)
-        else:
-            vectors = np.frombuffer(raw, dtype=np.int8).reshape(rows, dim)
-        return cls(vectors=vectors, **kw)
 
 
 class Verifier:
@@ -211,6 +164,7 @@ class Verifier:
         numbers: list[str] = []
         quantities: list[tuple[str, str]] = []
         entities: dict[str, set[str]] = {}
+        weak: dict[str, set[str]] = {}
         comparators: set[str] = set()
         negations = 0
         negated: set[str] = set()
@@ -230,9 +184,14 @@ class Verifier:
                 numbers.append(num)
             for n in range(min(kb.max_phrase, len(raw) - i), 0, -1):
                 key = tuple(raw[i : i + n])
-                hit = kb.phrases.get(key) or kb.phrases.get(tuple(vt.stem(k) for k in key))
+                stemmed = tuple(vt.stem(k) for k in key)
+                hit = kb.phrases.get(key)
+                ambiguous = key in kb.ambiguous
+                if hit is None:
+                    hit = kb.phrases.get(stemmed)
+                    ambiguous = stemmed in kb.ambiguous
                 if hit is not None:
-                    entities.setdefault(hit[0], set()).add(hit[1])
+                    (weak if ambiguous else entities).setdefault(hit[0], set()).add(hit[1])
                     break
             for n in range(min(3, len(raw) - i), 0, -1):
                 comp = kb.comparators.get(tuple(raw[i : i + n]))
@@ -243,9 +202,14 @@ class Verifier:
         for path in paths:  # config.yaml names the yaml format
             hit = kb.phrases.get((path.rsplit(".", 1)[-1],))
             if "." in path and hit is not None and hit[0] == "format":
-                entities.setdefault("format", set()).add(hit[1])
+                weak.setdefault("format", set()).add(hit[1])
         if vt.GO_RE.search(text):
             entities.setdefault("language", set()).add("go")
+        for names in list(entities.values()):
+            for name in sorted(names):
+                implied = kb.implies.get(name)
+                if implied is not None and implied[0] not in entities:
+                    weak.setdefault(implied[0], set()).add(implied[1])
         content, vectors = self._content_vectors(text)
         bits = 4 if int(self.config["vector_bits"]) == 4 else 8
         # Interned strings are shared across entries: a feature set then costs
@@ -257,6 +221,7 @@ class Verifier:
             numbers=tuple(sorted(set(numbers))),
             quantities=tuple(sorted(set(quantities))),
             entities=tuple((c, tuple(sorted(v))) for c, v in sorted(entities.items())),
+            weak_entities=tuple((c, tuple(sorted(v))) for c, v in sorted(weak.items())),
             negations=negations,
             comparators=tuple(sorted(comparators)),
             negated=tuple(sorted(negated)),
@@ -401,8 +366,14 @@ class Verifier:
             if qq[n] != cq[n]:
                 return f"quantity_mismatch: {n} {qq[n]} vs {n} {cq[n]}"
         qe, ce = dict(q.entities), dict(c.entities)
+        qw, cw = dict(q.weak_entities), dict(c.weak_entities)
         for cat in kb.categories:
+            # a weakly named thing counts only in a strict category, and only
+            # when the other side names one too
             a, b = qe.get(cat, ()), ce.get(cat, ())
+            if cat in kb.strict:
+                a = a or (qw.get(cat, ()) if b or cw.get(cat) else ())
+                b = b or (cw.get(cat, ()) if qe.get(cat) or qw.get(cat) else ())
             if a == b:
                 continue
             if not (a and b) and cat in self._one_sided_ok:
@@ -488,27 +459,52 @@ class Verifier:
         kb = self.kb
         q_set = {kb.synonyms.get(w, w) for w in q.words} | set(q.content)
         c_set = {kb.synonyms.get(w, w) for w in c.words} | set(c.content)
+        # an everyday-word alias is matched when the other side names its entity
+        q_set |= {n for _, names in q.entities + q.weak_entities for n in names}
+        c_set |= {n for _, names in c.entities + c.weak_entities for n in names}
         out_q: list[tuple[str, str, float]] = []
         out_c: list[tuple[str, str, float]] = []
         if q.content and c.content:
-            sims = _cosines(q.vectors, c.vectors, q.vector_bits, c.vector_bits)
+            sims = cosines(q.vectors, c.vectors, q.vector_bits, c.vector_bits)
         else:
             sims = np.zeros((len(q.content), len(c.content)), np.float32)
         for k, w in enumerate(q.content):
-            if w in c_set or w in kb.entity_words:
+            if w in c_set or w in kb.entity_words or kb.weak_names.get(w) in c_set:
                 continue
             j = int(np.argmax(sims[k])) if c.content else -1
             score = float(sims[k, j]) if j >= 0 else 0.0
             if score < tau:
                 out_q.append((w, c.content[j] if j >= 0 else "", score))
         for j, w in enumerate(c.content):
-            if w in q_set or w in kb.entity_words:
+            if w in q_set or w in kb.entity_words or kb.weak_names.get(w) in q_set:
                 continue
             k = int(np.argmax(sims[:, j])) if q.content else -1
             score = float(sims[k, j]) if k >= 0 else 0.0
             if score < tau:
                 out_c.append((w, q.content[k] if k >= 0 else "", score))
+        # words past the max_words stored vectors are matched lexically only
+        out_q += [(w, "", 0.0) for w in self._overflow(q) if w not in c_set]
+        out_c += [(w, "", 0.0) for w in self._overflow(c) if w not in q_set]
         return out_q, out_c
+
+    def _overflow(self, f: EntryFeatures) -> list[str]:
+        """Content words of ``f`` that did not get a stored vector (past ``max_words``)."""
+        kb = self.kb
+        if len(f.content) < int(self.config["max_words"]):
+            return []
+        have = set(f.content)
+        out: list[str] = []
+        for w, nxt in zip(f.words, (*f.words[1:], ""), strict=True):
+            key = kb.synonyms.get(w, w)
+            if (w, nxt) in kb.filler_pairs_stemmed:
+                continue
+            if not w.isalpha() or len(w) < 2 or key in have or w in kb.entity_words:
+                continue
+            if w in kb.filler or key in kb.filler or w in kb.negation or w in vt.NUMBER_WORDS:
+                continue
+            have.add(key)
+            out.append(key)
+        return out
 
     def _align(self, q: EntryFeatures, c: EntryFeatures, similarity: float) -> str | None:
         """BERTScore-style minimum: every content word needs a counterpart."""
@@ -524,48 +520,6 @@ class Verifier:
             return None
         w, near, score = (out_q or out_c)[0]
         return f"unmatched_term: '{w}' (closest '{near}' {score:.2f})"
-
-
-def _cosines(a: np.ndarray, b: np.ndarray, bits_a: int, bits_b: int) -> np.ndarray:
-    """Cosine matrix of two sets of quantised row vectors.
-
-    8-bit rows are unit vectors scaled to 127. 4-bit rows are scaled per row;
-    their squared norms are corrected for the rounding noise (uniform, variance
-    1/12 per component in code units: Sheppard's correction), which otherwise
-    shrinks every cosine by a few hundredths.
-    """
-    fa, fb = a.astype(np.float32), b.astype(np.float32)
-    if bits_a == 8 and bits_b == 8:
-        return (fa @ fb.T) / (127.0 * 127.0)
-    na, nb = _norms(fa, bits_a), _norms(fb, bits_b)
-    return (fa @ fb.T) / np.outer(na, nb)
-
-
-def _norms(m: np.ndarray, bits: int) -> np.ndarray:
-    sq = (m * m).sum(axis=1)
-    if bits == 4:
-        sq = sq - m.shape[1] / 12.0
-    return np.sqrt(np.maximum(sq, 1e-12))
-
-
-def _pack_nibbles(codes: np.ndarray) -> bytes:
-    """Values in [-7, 7] as 4-bit two's complement, two per byte (deterministic)."""
-    flat = codes.astype(np.int8).reshape(-1)
-    if flat.size % 2:
-        flat = np.concatenate([flat, np.zeros(1, np.int8)])
-    u = (flat.astype(np.uint8) & 0x0F).reshape(-1, 2)
-    return (u[:, 0] | (u[:, 1] << 4)).astype(np.uint8).tobytes()
-
-
-def _unpack_nibbles(raw: bytes, rows: int, dim: int) -> np.ndarray:
-    """Inverse of :func:`_pack_nibbles`."""
-    b = np.frombuffer(raw, dtype=np.uint8)
-    pair = np.empty((b.size, 2), np.uint8)
-    pair[:, 0] = b & 0x0F
-    pair[:, 1] = b >> 4
-    flat = pair.reshape(-1).astype(np.int8)
-    flat = np.where(flat > 7, flat - 16, flat).astype(np.int8)
-    return flat[: rows * dim].reshape(rows, dim)
 
 
 def _fmt(items: tuple[str, ...]) -> str:

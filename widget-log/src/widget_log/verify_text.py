@@ -46,6 +46,7 @@ TOKEN_RE = re.compile(
 PUNCT_RE = re.compile(r"^[\W_]+$")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Crude deterministic English stem, used only to compare words.
 
@@ -85,13 +86,33 @@ class Knowledge:
                     if key:
                         self.phrases.setdefault(key, (cat, canon))
         self.max_phrase = max(len(k) for k in self.phrases)
-        # every word of an entity name: such words are compared by the entity
-        # check, so token alignment skips them
+        # Aliases that are also everyday words ("requests", "express", "min"):
+        # they name the thing only weakly, see EntryFeatures.weak_entities.
+        self.ambiguous: frozenset[tuple[str, ...]] = frozenset(
+            tuple(simple_words(a)) for a in data.get("ambiguous_aliases", [])
+        )
+        # content-word form of an ambiguous one-word alias -> its entity
+        self.weak_names: dict[str, str] = {}
+        for key in self.ambiguous:
+            hit = self.phrases.get(key)
+            if hit is not None and len(key) == 1:
+                self.weak_names[key[0]] = hit[1]
+                self.weak_names[stem(key[0])] = hit[1]
+        # canonical entity -> (category, canonical) it implies: flask -> python
+        self.implies: dict[str, tuple[str, str]] = {}
+        for target, sources in data.get("implies", {}).items():
+            cat, _, canon = target.partition(":")
+            for src in sources:
+                self.implies.setdefault(src, (cat, canon))
+        # every word of an unambiguous entity name: such words are compared by
+        # the entity check, so token alignment skips them
         self.entity_words = frozenset(
-            k[0] for k in self.phrases if len(k) == 1 and len(k[0]) > 1
-        ) | {canon for (_, canon) in self.phrases.values()}
+            k[0] for k in self.phrases if len(k) == 1 and len(k[0]) > 1 and k not in self.ambiguous
+        ) | {canon for (_, canon) in self.phrases.values() if (canon,) not in self.ambiguous}
         self.single: dict[str, str] = {
-            k[0]: canon for k, (cat, canon) in self.phrases.items() if len(k) == 1
+            k[0]: canon
+            for k, (cat, canon) in self.phrases.items()
+            if len(k) == 1 and k not in self.ambiguous
         }
         self.unit_names = frozenset(
             canon for (cat, canon) in self.phrases.values() if cat == "unit"
@@ -127,6 +148,7 @@ class Knowledge:
         self.filler_pairs = frozenset(
             tuple(p.split()[:2]) for p in data.get("filler_phrases", []) if " " in p
         )
+        self.filler_pairs_stemmed = frozenset((stem(a), stem(b)) for a, b in self.filler_pairs)
         self.markers = frozenset(stem(w) for w in data["direction_markers"])
         self.filler = frozenset(data["filler"]) | frozenset(stem(w) for w in data["filler"])
         # stemmed word -> canonical synonym (first of its group); single words only

@@ -20,6 +20,11 @@ list of ``key=value`` items:
 ``error_event``             streaming: an ``overloaded_error`` SSE event mid-stream
 ``max_tokens``              the reply stops with ``stop_reason: "max_tokens"``
 
+A request whose ``tool_choice`` is ``{"type": "tool", "name": N}`` (or
+``{"type": "any"}`` with tools) is answered with one ``tool_use`` block calling
+that tool (the first one for ``any``) with ``{"query": <last user text>}``, and
+``stop_reason: "tool_use"``; streamed, its input arrives as ``input_json_delta``.
+
 ``GET /_fake/requests`` returns what was received (body and the interesting
 headers); ``POST /_fake/reset`` clears it and the ``times`` counters.
 """
@@ -99,6 +104,9 @@ class FakeState:
 class Handler(BaseHTTPRequestHandler):
     server_version = "FakeAnthropic/1.0"
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, a kept-alive
+    # client waits ~40 ms (delayed ACK) for the second one.
+    disable_nagle_algorithm = True
 
     @property
     def state(self) -> FakeState:
@@ -153,6 +161,7 @@ class Handler(BaseHTTPRequestHandler):
                     "x-api-key": self.headers.get("x-api-key"),
                     "authorization": self.headers.get("authorization"),
                     "anthropic-version": self.headers.get("anthropic-version"),
+                    "anthropic-beta": self.headers.get("anthropic-beta"),
                     "x-fake-fault": self.headers.get("x-fake-fault"),
                 }
             )
@@ -189,12 +198,25 @@ class Handler(BaseHTTPRequestHandler):
         if "max_tokens" in fault:
             text = " ".join(text.split()[:3])
             stop = "max_tokens"
+        content: list[dict[str, Any]] = [{"type": "text", "text": text}]
+        tool = _forced_tool(body)
+        if tool is not None:
+            query = text.removeprefix("Fake reply to: ")
+            content = [
+                {
+                    "type": "tool_use",
+                    "id": "toolu_fake_" + uuid.uuid4().hex[:16],
+                    "name": tool,
+                    "input": {"query": query},
+                }
+            ]
+            stop = "tool_use"
         return {
             "id": "msg_fake_" + uuid.uuid4().hex[:16],
             "type": "message",
             "role": "assistant",
             "model": body.get("model", "fake-model"),
-            "content": [{"type": "text", "text": text}],
+            "content": content,
             "stop_reason": stop,
             "stop_sequence": None,
             "usage": {
@@ -223,7 +245,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _stream(self, body: dict[str, Any], fault: dict[str, str]) -> None:
         msg = self._build(body, fault)
-        text = msg["content"][0]["text"]
+        block = msg["content"][0]
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("cache-control", "no-cache")
@@ -238,6 +260,9 @@ class Handler(BaseHTTPRequestHandler):
         start = {**msg, "content": [], "stop_reason": None}
         start["usage"] = {**msg["usage"], "output_tokens": 1}
         ev("message_start", {"type": "message_start", "message": start})
+        if block["type"] == "tool_use":
+            self._stream_tool_use(msg, ev)
+            return
         ev(
             "content_block_start",
             {
@@ -247,7 +272,7 @@ class Handler(BaseHTTPRequestHandler):
             },
         )
         ev("ping", {"type": "ping"})
-        words = text.split(" ")
+        words = block["text"].split(" ")
         chunks = [
             " ".join(words[i : i + 3]) + (" " if i + 3 < len(words) else "")
             for i in range(0, len(words), 3)
@@ -278,15 +303,51 @@ class Handler(BaseHTTPRequestHandler):
                 },
             )
         ev("content_block_stop", {"type": "content_block_stop", "index": 0})
+        _finish(msg, ev)
+
+    def _stream_tool_use(self, msg: dict[str, Any], ev: Any) -> None:
+        block = msg["content"][0]
         ev(
-            "message_delta",
-            {
-                "type": "message_delta",
-                "delta": {"stop_reason": msg["stop_reason"], "stop_sequence": None},
-                "usage": {"output_tokens": msg["usage"]["output_tokens"]},
-            },
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {**block, "input": {}}},
         )
-        ev("message_stop", {"type": "message_stop"})
+        partial = json.dumps(block["input"])
+        for piece in (partial[: len(partial) // 2], partial[len(partial) // 2 :]):
+            ev(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "input_json_delta", "partial_json": piece},
+                },
+            )
+        ev("content_block_stop", {"type": "content_block_stop", "index": 0})
+        _finish(msg, ev)
+
+
+def _finish(msg: dict[str, Any], ev: Any) -> None:
+    ev(
+        "message_delta",
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": msg["stop_reason"], "stop_sequence": None},
+            "usage": {"output_tokens": msg["usage"]["output_tokens"]},
+        },
+    )
+    ev("message_stop", {"type": "message_stop"})
+
+
+def _forced_tool(body: dict[str, Any]) -> str | None:
+    """The tool a request forces the model to call, if any."""
+    choice = body.get("tool_choice")
+    tools = [t for t in body.get("tools") or [] if isinstance(t, dict) and t.get("name")]
+    if not isinstance(choice, dict) or not tools:
+        return None
+    if choice.get("type") == "tool" and isinstance(choice.get("name"), str):
+        return choice["name"]
+    if choice.get("type") == "any":
+        return str(tools[0]["name"])
+    return None
 
 
 class _Server(ThreadingHTTPServer):

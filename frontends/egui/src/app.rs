@@ -1,0 +1,280 @@
+//! The app: runtime handles, the folded views of the log, one frame of UI,
+//! and the commands applied after it.
+
+use crate::backend::Backend;
+use crate::command::{Command, View};
+use crate::diff::DiffWorker;
+use crate::feed::{Fed, Feed};
+use crate::history::History;
+use crate::state::{Edit, SuggestionEdit, UiState};
+use crate::stats::Stats;
+use crate::{UiError, UiOptions, attachment, panels};
+use lantern_actors::pipeline::Ask;
+use lantern_events::schema::*;
+use lantern_events::{Envelope, EventLog, RequestId, SessionId};
+use lantern_replay::chain::{Chains, RequestChain};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Envelopes folded per frame at most, so that catching up on a long log
+/// never freezes the window.
+const FOLD_PER_FRAME: usize = 4_000;
+
+/// The live session: its chains, folded by the same reducer as history.
+pub struct Live {
+    /// The session this window opened.
+    pub session: SessionId,
+    /// Its request chains.
+    pub chains: Chains,
+    /// Requests submitted whose first event has not arrived yet.
+    pub pending: Vec<RequestId>,
+}
+
+impl Live {
+    /// The most recent chain.
+    pub fn current(&self) -> Option<&RequestChain> {
+        self.chains.iter().last()
+    }
+
+    /// The request whose refinement waits for the user, if any.
+    pub fn awaiting(&self) -> Option<&RequestChain> {
+        self.chains.iter().find(|c| c.proposal.is_some() && c.decision.is_none() && !c.is_complete())
+    }
+}
+
+/// The window.
+pub struct LanternApp {
+    /// What the user sees and types.
+    pub state: UiState,
+    backend: Box<dyn Backend>,
+    log: Arc<EventLog>,
+    feed: Feed,
+    /// The refinement diffs, computed off the UI thread.
+    pub diffs: DiffWorker,
+    /// The live session.
+    pub live: Live,
+    /// The session browser.
+    pub history: History,
+    /// Figures over the whole log.
+    pub stats: Stats,
+    last_seq: u64,
+    sessions_dirty: bool,
+    feed_error: Option<String>,
+    /// With `proxy_approvals`: proxy sessions seen, and the first seq that is
+    /// news (older requests are history, not waiting for anyone).
+    proxy: Option<(HashSet<SessionId>, u64)>,
+}
+
+impl LanternApp {
+    /// Opens a desktop session on `backend` and starts following `log`
+    /// (from its first event, so that history and stats are complete).
+    pub fn new(
+        backend: Box<dyn Backend>,
+        log: Arc<EventLog>,
+        options: UiOptions,
+        ctx: &egui::Context,
+    ) -> Result<Self, UiError> {
+        let news_from = log.last_seq().map_or(0, |s| s + 1);
+        let session = backend.open_session(FrontendKind::Desktop, options.workspace.clone());
+        let wake = ctx.clone();
+        let feed = Feed::start(log.subscribe(1), move || wake.request_repaint()).map_err(UiError::Thread)?;
+        let wake = ctx.clone();
+        let diffs = DiffWorker::start(move || wake.request_repaint()).map_err(UiError::Thread)?;
+        let mut history = History::default();
+        history.refresh(&log);
+        Ok(Self {
+            state: UiState { model: options.model, ..UiState::default() },
+            backend,
+            log,
+            feed,
+            diffs,
+            live: Live { session, chains: Chains::default(), pending: Vec::new() },
+            history,
+            stats: Stats::default(),
+            last_seq: 0,
+            sessions_dirty: false,
+            feed_error: None,
+            proxy: options.proxy_approvals.then(|| (HashSet::new(), news_from)),
+        })
+    }
+
+    /// Seq of the last envelope folded.
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    /// Folds what the feed has delivered (at most [`FOLD_PER_FRAME`]);
+    /// returns whether more is waiting.
+    pub fn pump(&mut self) -> bool {
+        for _ in 0..FOLD_PER_FRAME {
+            match self.feed.try_next() {
+                Some(fed) => self.fold(fed),
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// Blocks until `done` holds after folding, or `limit` passes (for tests
+    /// and scripts that drive the window).
+    pub fn pump_until(&mut self, limit: Duration, done: impl Fn(&Self) -> bool) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            self.pump();
+            if done(self) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            if let Some(fed) = self.feed.next_within(left.min(Duration::from_millis(50))) {
+                self.fold(fed);
+            }
+        }
+    }
+
+    fn fold(&mut self, fed: Fed) {
+        match fed {
+            Fed::Event(e) => self.fold_envelope(&e),
+            Fed::Failed(message) => self.feed_error = Some(message),
+        }
+    }
+
+    fn fold_envelope(&mut self, e: &Envelope) {
+        self.last_seq = e.seq;
+        self.stats.apply(e);
+        if let (Some((proxies, _)), Event::SessionStarted(s)) = (&mut self.proxy, &e.event)
+            && s.frontend == FrontendKind::Proxy
+        {
+            proxies.insert(e.session);
+        }
+        let from_proxy =
+            self.proxy.as_ref().is_some_and(|(proxies, from)| e.seq >= *from && proxies.contains(&e.session));
+        if (e.session == self.live.session || from_proxy)
+            && let Some(request) = self.live.chains.apply(e)
+        {
+            self.live.pending.retain(|r| *r != request);
+        }
+        self.history.follow(e);
+        self.sessions_dirty |= e.request.is_none() || matches!(e.event, Event::ResponseDelivered(_));
+    }
+
+    /// One frame.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        if self.pump() {
+            ui.ctx().request_repaint();
+        }
+        if self.sessions_dirty && self.state.view == View::Sessions {
+            self.history.refresh(&self.log);
+            self.sessions_dirty = false;
+        }
+        let mut commands = Vec::new();
+        panels::shortcuts::read(ui.ctx(), &self.state, &self.live, &mut commands);
+        panels::top_bar::show(ui, &self.state, self.feed_error.as_deref(), &mut commands);
+        match self.state.view {
+            View::Live => panels::live::show(ui, &mut self.state, &self.live, &mut self.diffs, &mut commands),
+            View::Sessions => {
+                panels::sessions::show(ui, &mut self.state, &self.history, &self.stats, &mut self.diffs, &mut commands)
+            }
+            View::Stats => panels::stats_view::show(ui, &self.stats, &self.history),
+        }
+        if self.state.help {
+            panels::help::show(ui.ctx(), &mut commands);
+        }
+        for c in commands {
+            if c == Command::Quit {
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            } else {
+                self.apply(c);
+            }
+        }
+    }
+
+    /// Applies one command.
+    pub fn apply(&mut self, command: Command) {
+        match command {
+            Command::Submit => self.submit(),
+            Command::Decide { request, decision } => {
+                self.state.edit = None;
+                self.backend.decide(request, decision);
+            }
+            Command::BeginEdit { request, text } => self.state.edit = Some(Edit { request, text }),
+            Command::CancelEdit => self.state.edit = None,
+            Command::Suggestion { offered_seq, index, action } => {
+                self.state.suggestion_edit = None;
+                let template = self.ask(String::new(), PromptContext::default());
+                if !matches!(action, SuggestionAction::Dismissed) {
+                    self.live.pending.push(template.request);
+                }
+                self.backend.act_on_suggestion(offered_seq, index, action, template);
+            }
+            Command::BeginSuggestionEdit { offered_seq, index, text } => {
+                self.state.suggestion_edit = Some(SuggestionEdit { offered_seq, index, text });
+            }
+            Command::CancelSuggestionEdit => self.state.suggestion_edit = None,
+            Command::FlagWrong { session, response_seq, entry } => {
+                self.backend.give_feedback(session, response_seq, FeedbackVerdict::WrongAnswer, entry);
+            }
+            Command::Show(view) => {
+                self.state.view = view;
+                if view == View::Sessions {
+                    self.history.refresh(&self.log);
+                }
+            }
+            Command::ToggleHelp => self.state.help = !self.state.help,
+            Command::OpenSession(session) => self.history.open(&self.log, session),
+            Command::OpenRequest(request) => self.history.request = Some(request),
+            Command::RefreshSessions => self.history.refresh(&self.log),
+            // Needs the frame's context: handled in `ui`.
+            Command::Quit => {}
+        }
+    }
+
+    fn ask(&self, prompt: String, context: PromptContext) -> Ask {
+        Ask {
+            session: self.live.session,
+            request: RequestId::new(),
+            prompt,
+            model: self.state.model.clone(),
+            context,
+            origin: PromptOrigin::Typed,
+            policy: ApprovalPolicy::Ask,
+            frontend: FrontendKind::Desktop,
+        }
+    }
+
+    fn submit(&mut self) {
+        let composer = &mut self.state.composer;
+        if composer.prompt.trim().is_empty() {
+            composer.error = Some("Write a prompt first.".into());
+            return;
+        }
+        match attachment::context(&composer.file, &composer.lines) {
+            Ok(context) => {
+                let prompt = std::mem::take(&mut composer.prompt);
+                composer.error = None;
+                let ask = self.ask(prompt, context);
+                self.live.pending.push(ask.request);
+                self.backend.submit(ask);
+            }
+            Err(e) => composer.error = Some(e.to_string()),
+        }
+    }
+
+    /// Closes the live session (the window is going away).
+    pub fn close(&self) {
+        self.backend.close_session(self.live.session, EndReason::UserExit);
+    }
+}
+
+impl eframe::App for LanternApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        LanternApp::ui(self, ui);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.close();
+    }
+}

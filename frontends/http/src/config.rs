@@ -1,0 +1,140 @@
+//! How the proxy is set up, and the checks made before it listens.
+
+use crate::auth::Token;
+use lantern_events::schema::ApprovalPolicy;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Where the proxy listens by default: loopback only.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8443);
+
+/// The largest request body accepted by default (Anthropic's own limit for Messages).
+pub const DEFAULT_MAX_BODY: usize = 32 * 1024 * 1024;
+
+/// A PEM certificate chain and its private key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain (PEM).
+    pub cert: PathBuf,
+    /// The private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// How the proxy serves.
+#[derive(Clone)]
+pub struct ServeConfig {
+    /// Address and port to bind.
+    pub listen: SocketAddr,
+    /// Whether a non-loopback address may be bound.
+    pub allow_remote: bool,
+    /// TLS, when a certificate is configured.
+    pub tls: Option<TlsFiles>,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// HTTP worker threads.
+    pub workers: usize,
+    /// Who decides on refinements: `Original` unless a person is asked.
+    pub policy: ApprovalPolicy,
+    /// Client headers passed on upstream (lower case), e.g. `anthropic-beta`.
+    pub forward_headers: Vec<String>,
+    /// The upstream API key for calls made outside the pipeline
+    /// (`count_tokens`); `None` leaves it to Widget-Log's environment.
+    pub upstream_api_key: Option<String>,
+    /// The token clients must present.
+    pub token: Token,
+}
+
+impl std::fmt::Debug for ServeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeConfig")
+            .field("listen", &self.listen)
+            .field("allow_remote", &self.allow_remote)
+            .field("tls", &self.tls)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("workers", &self.workers)
+            .field("policy", &self.policy)
+            .field("forward_headers", &self.forward_headers)
+            .field("upstream_api_key", &self.upstream_api_key.as_ref().map(|_| "[set]"))
+            .field("token", &self.token)
+            .finish()
+    }
+}
+
+/// Why the proxy did not start.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// A non-loopback address without the flag that allows it.
+    #[error(
+        "{0} is not a loopback address: anyone who can reach it could use your upstream key; \
+         pass --allow-remote to bind it anyway (and consider --tls-cert/--tls-key)"
+    )]
+    Remote(SocketAddr),
+    /// The certificate or key could not be used.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The server thread could not be started or stopped with an error.
+    #[error("the HTTP server failed: {0}")]
+    Server(String),
+}
+
+impl ServeConfig {
+    /// The defaults: loopback, no TLS, 32 MiB bodies, 2 workers, policy
+    /// `Original`, `anthropic-beta` forwarded.
+    pub fn new(token: Token) -> Self {
+        ServeConfig {
+            listen: DEFAULT_LISTEN,
+            allow_remote: false,
+            tls: None,
+            max_body_bytes: DEFAULT_MAX_BODY,
+            workers: 2,
+            policy: ApprovalPolicy::Original,
+            forward_headers: vec!["anthropic-beta".into()],
+            upstream_api_key: None,
+            token,
+        }
+    }
+
+    /// Refuses a non-loopback address unless it was allowed explicitly.
+    pub fn check(&self) -> Result<(), ServeError> {
+        if !self.listen.ip().is_loopback() && !self.allow_remote {
+            return Err(ServeError::Remote(self.listen));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn only_loopback_is_bound_without_the_flag() {
+        let mut c = ServeConfig::new(Token::new("t"));
+        assert!(c.check().is_ok());
+        c.listen = "[::1]:9".parse().unwrap();
+        assert!(c.check().is_ok());
+        c.listen = "0.0.0.0:8443".parse().unwrap();
+        assert!(c.check().unwrap_err().to_string().contains("--allow-remote"));
+        c.allow_remote = true;
+        assert!(c.check().is_ok());
+    }
+
+    #[test]
+    fn debug_output_hides_the_secrets() {
+        let mut c = ServeConfig::new(Token::new("lantern-secret-token"));
+        c.upstream_api_key = Some("sk-ant-secret".into());
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+    }
+}

@@ -1,0 +1,109 @@
+"""The official ``anthropic`` SDK as a client of ``lantern serve``, backed by
+the fake upstream. The ``lantern`` binary must be built first
+(``cargo build -p lantern``; ``make test`` does it)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import anthropic
+import pytest
+
+from widget_log.testing.fake_anthropic import FakeAnthropic
+
+REPO = Path(__file__).resolve().parents[4]
+UPSTREAM_KEY = "sk-ant-api03-SDKsuiteUpstreamKey0123456789"
+MAX_BODY = 64 * 1024
+
+
+def lantern_binary() -> Path:
+    candidates = [os.environ.get("LANTERN_BIN")]
+    if os.environ.get("CARGO_TARGET_DIR"):
+        candidates.append(str(Path(os.environ["CARGO_TARGET_DIR"]) / "debug" / "lantern"))
+    candidates.append(str(REPO / "target" / "debug" / "lantern"))
+    for c in candidates:
+        if c and Path(c).is_file():
+            return Path(c)
+    pytest.fail("no lantern binary: run `cargo build -p lantern` (or set LANTERN_BIN)")
+
+
+@dataclass
+class Proxy:
+    url: str
+    token: str
+    data_dir: Path
+    fake: FakeAnthropic
+
+    def client(self, **kw: object) -> anthropic.Anthropic:
+        opts: dict = {
+            "api_key": self.token,
+            "base_url": self.url,
+            "max_retries": 0,
+            "timeout": 30.0,
+        }
+        opts.update(kw)
+        return anthropic.Anthropic(**opts)
+
+    def upstream_bodies(self, path: str = "/v1/messages") -> list[dict]:
+        return [r["body"] for r in self.fake.requests if r["path"] == path]
+
+
+@pytest.fixture(scope="session")
+def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+    tmp = tmp_path_factory.mktemp("serve")
+    config = tmp / "widget-log.toml"
+    config.write_text("[upstream]\nmax_retries = 0\n")
+    data = tmp / "data"
+    with FakeAnthropic() as fake:
+        cmd = [
+            str(lantern_binary()),
+            "--data-dir",
+            str(data),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream-url",
+            fake.url,
+            "--widget-log-config",
+            str(config),
+            "--forward-header",
+            "x-fake-fault",
+            "--max-body-bytes",
+            str(MAX_BODY),
+            "--venv",
+            str(Path(sys.prefix)),
+        ]
+        env = {**os.environ, "ANTHROPIC_API_KEY": UPSTREAM_KEY}
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if "listening on" not in line:
+            proc.kill()
+            pytest.fail(
+                f"lantern serve did not start: {line}{proc.stderr.read() if proc.stderr else ''}"
+            )
+        url = line.strip().rsplit(" ", 1)[-1]
+        token = (data / "proxy-token").read_text().strip()
+        try:
+            yield Proxy(url=url, token=token, data_dir=data, fake=fake)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+
+
+@pytest.fixture()
+def client(proxy: Proxy) -> anthropic.Anthropic:
+    return proxy.client()

@@ -1,0 +1,178 @@
+//! Shared by the proxy's tests: the venv, the fake upstream, a runtime
+//! pointed at it, and a raw HTTP/1.1 client.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use lantern_actors::cache_bridge::BridgeConfig;
+use lantern_actors::pipeline::Settings;
+use lantern_actors::runtime::{Runtime, RuntimeConfig};
+use lantern_events::EventLog;
+use lantern_events::schema::PrivacyLevel;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The key the proxy uses upstream (looks like a real one, so redaction would catch it).
+pub const UPSTREAM_KEY: &str = "sk-ant-api03-UPSTREAMkeyForTests0123456789";
+
+/// The checkout's `.venv` (made by `make setup`).
+pub fn venv() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv")
+}
+
+/// `python -m widget_log.testing.fake_anthropic` on a free loopback port; killed on drop.
+pub struct Fake {
+    child: Child,
+    /// Its base URL.
+    pub url: String,
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the fake and waits until it listens.
+pub fn fake() -> Fake {
+    let mut child = Command::new(venv().join("bin/python"))
+        .args(["-m", "widget_log.testing.fake_anthropic", "--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    Fake { child, url }
+}
+
+/// The actors and Widget-Log over `dir`, answering from `fake` without retries.
+pub fn runtime(dir: &Path, fake: &Fake, decision_timeout: Duration) -> (Arc<EventLog>, Runtime) {
+    runtime_with(dir, fake, decision_timeout, 3)
+}
+
+/// [`runtime`] with this many bridge threads.
+pub fn runtime_with(dir: &Path, fake: &Fake, decision_timeout: Duration, threads: usize) -> (Arc<EventLog>, Runtime) {
+    let log = Arc::new(EventLog::open(&dir.join("events.redb")).unwrap());
+    let widget_log = serde_json::json!({
+        "data_dir": dir.join("widget-log"),
+        "upstream": {"provider": "anthropic", "max_retries": 0, "anthropic": {"base_url": fake.url}},
+    });
+    let settings = Settings { api_key: Some(UPSTREAM_KEY.into()), decision_timeout, ..Settings::default() };
+    let config = RuntimeConfig {
+        bridge: BridgeConfig { venv: venv(), config_json: widget_log.to_string(), threads },
+        privacy: PrivacyLevel::Full,
+        settings,
+    };
+    let runtime = Runtime::start(log.clone(), config).unwrap();
+    (log, runtime)
+}
+
+/// A response as read off the wire.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Asserts an Anthropic error of this status and type.
+    pub fn assert_error(&self, status: u16, kind: &str) {
+        assert_eq!(self.status, status, "{}", self.text());
+        let v = self.json();
+        assert_eq!(v["type"], "error", "{v}");
+        assert_eq!(v["error"]["type"], kind, "{v}");
+        assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    }
+}
+
+/// Sends raw bytes (a whole request, `Connection: close`) and reads the reply.
+pub fn raw(addr: SocketAddr, request: &[u8]) -> Reply {
+    let mut conn = TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    conn.write_all(request).unwrap();
+    let mut bytes = Vec::new();
+    conn.read_to_end(&mut bytes).unwrap();
+    parse(&bytes)
+}
+
+fn parse(bytes: &[u8]) -> Reply {
+    let split = bytes.windows(4).position(|w| w == b"\r\n\r\n").expect("no header end");
+    let head = String::from_utf8_lossy(&bytes[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let mut body = bytes[split + 4..].to_vec();
+    if headers.iter().any(|(k, v)| k == "transfer-encoding" && v == "chunked") {
+        body = dechunk(&body);
+    }
+    Reply { status, headers, body }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else { return out };
+        let size = usize::from_str_radix(std::str::from_utf8(&data[..eol]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
+        data = &data[eol + 2 + size + 2..];
+    }
+}
+
+/// A request with these headers and body.
+pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut r = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        r.push_str(&format!("{k}: {v}\r\n"));
+    }
+    r.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut bytes = r.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// What the fake upstream has received.
+pub fn fake_received(fake: &Fake) -> Vec<serde_json::Value> {
+    let addr: SocketAddr = fake.url.trim_start_matches("http://").parse().unwrap();
+    raw(addr, &request("GET", "/_fake/requests", &[], b"")).json().as_array().unwrap().clone()
+}
+
+/// Every file below `dir`.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() { out.extend(files_under(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+/// The first file below `dir` whose bytes contain `needle`.
+pub fn found_under(dir: &Path, needle: &str) -> Option<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .find(|f| std::fs::read(f).unwrap().windows(needle.len()).any(|w| w == needle.as_bytes()))
+}
