@@ -362,7 +362,7 @@ fn with_serve_ui_new_proxied_requests_wait_in_the_window_for_a_decision() {
         assert!(h.query_by_label("Accept & Send").is_none(), "an old request was offered for approval");
 
         let request = RequestId::new();
-        rig.propose(proxy, request, "fix the parser", PromptContext::default());
+        rig.propose_from(PromptOrigin::Proxy, proxy, request, "fix the parser", PromptContext::default());
         settle(&mut h, &rig);
         if !proxy_approvals {
             assert!(
@@ -371,6 +371,7 @@ fn with_serve_ui_new_proxied_requests_wait_in_the_window_for_a_decision() {
             );
             continue;
         }
+        h.get_by_label("Proxy client");
         h.get_by_label("Accept & Send").click();
         h.run_steps(2);
         assert_eq!(decisions(&rig), vec![(request, Decision::Accepted)]);

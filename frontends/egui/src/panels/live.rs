@@ -7,6 +7,7 @@ use crate::command::Command;
 use crate::diff::DiffWorker;
 use crate::format;
 use crate::state::UiState;
+use lantern_events::schema::PromptOrigin;
 use lantern_replay::chain::RequestChain;
 
 /// Shows the live view.
@@ -72,7 +73,11 @@ pub fn chain_view(
 ) {
     if let Some(s) = &chain.submitted {
         ui.horizontal_wrapped(|ui| {
-            ui.strong("You");
+            let who = match s.event.origin {
+                PromptOrigin::Proxy => "Proxy client",
+                PromptOrigin::Typed | PromptOrigin::Suggestion { .. } => "You",
+            };
+            ui.strong(who);
             ui.label(s.event.text.display());
         });
         if let Some(file) = &s.event.context.active_file {

@@ -97,11 +97,23 @@ impl Rig {
 
     /// `PromptSubmitted` and the real Refiner's proposal for `prompt`.
     pub fn propose(&self, session: SessionId, request: RequestId, prompt: &str, context: PromptContext) -> u64 {
+        self.propose_from(PromptOrigin::Typed, session, request, prompt, context)
+    }
+
+    /// [`Rig::propose`] for a prompt of the given origin (a proxy client's, say).
+    pub fn propose_from(
+        &self,
+        origin: PromptOrigin,
+        session: SessionId,
+        request: RequestId,
+        prompt: &str,
+        context: PromptContext,
+    ) -> u64 {
         let submitted = PromptSubmitted {
             text: prompt.into(),
             model: "claude-sonnet-4-5".into(),
             context: context.clone(),
-            origin: PromptOrigin::Typed,
+            origin,
         };
         self.write(session, Some(request), Event::PromptSubmitted(submitted));
         let proposal = refine(&RefineInput::new(prompt, "claude-sonnet-4-5", &context), &RefinerConfig::default());
