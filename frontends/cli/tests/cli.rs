@@ -39,6 +39,7 @@ fn demo_runs_the_pipeline_and_sessions_and_replay_read_it_back() {
     assert!(text.contains("[cache: semantic hit"), "{text}");
     assert!(text.contains("cache refused a near match"), "{text}");
     assert!(text.contains("AttachedSelection"), "{text}");
+    assert!(text.contains("re-run on the 5 logged prompt(s): 5 identical, 0 determinism bug(s)"), "{text}");
 
     // The log on disk holds the session the demo printed.
     let log = EventLog::open_read_only(&data.join(LOG_FILE)).unwrap();

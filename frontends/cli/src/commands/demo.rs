@@ -66,6 +66,19 @@ pub fn run(dir: &Path, args: &GatewayArgs, out: &mut impl Write) -> anyhow::Resu
     if let Ok(c) = cache {
         super::stats::print_cache_stats(&c, out)?;
     }
+    // Replay: today's Refiner and Suggester re-run on what the log holds.
+    let chains = lantern_replay::chain::Chains::from_events(&log.read_session(session)?);
+    let check = lantern_replay::verify::verify(&chains, &Default::default(), |_| true);
+    writeln!(
+        out,
+        "\nReplay check: today's Refiner re-run on the {} logged prompt(s): {} identical, {} determinism bug(s); \
+         suggestions: {} identical",
+        check.requests,
+        check.refiner.identical,
+        check.determinism_bugs(),
+        check.suggestions.identical
+    )?;
     writeln!(out, "\nReplay it: lantern --data-dir {} replay show {}", dir.display(), session)?;
+    writeln!(out, "Export it: lantern --data-dir {} export --kind routing --out DIR", dir.display())?;
     Ok(())
 }
