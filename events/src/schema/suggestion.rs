@@ -66,3 +66,42 @@ pub struct SuggestionActed {
     /// What was done.
     pub action: SuggestionAction,
 }
+
+impl SuggestionsOffered {
+    /// The metadata line every frontend shows under suggestions, "Unknown"
+    /// where the origin or the context is absent:
+    /// `Origin: LLM | Heuristic | Unknown · Context: last assistant reply | last N user turns | Unknown`.
+    pub fn metadata_line(&self) -> String {
+        let origin = match self.origin {
+            Some(SuggestionOrigin::Llm) => "LLM",
+            Some(SuggestionOrigin::Heuristic) => "Heuristic",
+            None => "Unknown",
+        };
+        let context = match self.context {
+            Some(SuggestionContext::LastAssistant) => "last assistant reply".to_owned(),
+            Some(SuggestionContext::History { depth: 1 }) => "last user turn".to_owned(),
+            Some(SuggestionContext::History { depth }) => format!("last {depth} user turns"),
+            None => "Unknown".to_owned(),
+        };
+        format!("Origin: {origin} · Context: {context}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_metadata_line_names_origin_and_context() {
+        let mut s = SuggestionsOffered { suggestions: Vec::new(), origin: None, context: None };
+        assert_eq!(s.metadata_line(), "Origin: Unknown · Context: Unknown");
+        s.origin = Some(SuggestionOrigin::Llm);
+        s.context = Some(SuggestionContext::History { depth: 3 });
+        assert_eq!(s.metadata_line(), "Origin: LLM · Context: last 3 user turns");
+        s.context = Some(SuggestionContext::History { depth: 1 });
+        assert_eq!(s.metadata_line(), "Origin: LLM · Context: last user turn");
+        s.origin = Some(SuggestionOrigin::Heuristic);
+        s.context = Some(SuggestionContext::LastAssistant);
+        assert_eq!(s.metadata_line(), "Origin: Heuristic · Context: last assistant reply");
+    }
+}

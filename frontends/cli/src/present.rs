@@ -149,7 +149,7 @@ pub fn miss_note(cache: &CacheChecked) -> Option<String> {
 
 /// The suggestions, numbered, with their metadata line.
 pub fn suggestions(s: &SuggestionsOffered, style: Style, out: &mut impl Write) -> std::io::Result<()> {
-    writeln!(out, "{}  {}", style.bold("Next"), style.dim(&render::suggestion_meta(s)))?;
+    writeln!(out, "{}  {}", style.bold("Next"), style.dim(&s.metadata_line()))?;
     for (i, x) in s.suggestions.iter().enumerate() {
         writeln!(out, "  {}. {}", i + 1, x.text.display())?;
     }

@@ -44,22 +44,6 @@ fn miss(reason: &MissReason) -> String {
     }
 }
 
-/// The metadata line of a suggestion set, "Unknown" where it is absent.
-pub fn suggestion_meta(s: &SuggestionsOffered) -> String {
-    let origin = match s.origin {
-        Some(SuggestionOrigin::Llm) => "LLM",
-        Some(SuggestionOrigin::Heuristic) => "Heuristic",
-        None => "Unknown",
-    };
-    let context = match s.context {
-        Some(SuggestionContext::LastAssistant) => "last assistant reply".to_owned(),
-        Some(SuggestionContext::History { depth: 1 }) => "last user turn".to_owned(),
-        Some(SuggestionContext::History { depth }) => format!("last {depth} user turns"),
-        None => "Unknown".to_owned(),
-    };
-    format!("Origin: {origin} · Context: {context}")
-}
-
 /// One line describing an event.
 pub fn describe(event: &Event) -> String {
     match event {
@@ -133,7 +117,7 @@ pub fn describe(event: &Event) -> String {
         Event::ResponseDelivered(r) => {
             format!("response from {:?} after {} ms: {}", r.source, r.latency_ms, excerpt(&r.text, 60)).to_owned()
         }
-        Event::SuggestionsOffered(s) => format!("{} suggestion(s) — {}", s.suggestions.len(), suggestion_meta(s)),
+        Event::SuggestionsOffered(s) => format!("{} suggestion(s) — {}", s.suggestions.len(), s.metadata_line()),
         Event::SuggestionActed(a) => {
             let what = match &a.action {
                 SuggestionAction::Sent => "sent".to_owned(),

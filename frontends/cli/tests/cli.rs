@@ -1,26 +1,11 @@
 //! The `lantern` binary, run as a user runs it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use lantern_events::{EventLog, LOG_FILE};
-use std::process::{Command, Output};
-
-fn lantern(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lantern"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("LANTERN_DATA_DIR")
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
+use std::process::Output;
+use support::{lantern, stderr, stdout};
 
 /// The command failed (status 1) with a message containing `needle`.
 fn fails_saying(o: &Output, needle: &str) {

@@ -1,30 +1,13 @@
 //! `lantern replay verify | what-if | show` and `lantern export`, run as a user runs them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use lantern_events::schema::{Event, Text};
 use lantern_events::{EventLog, LOG_FILE};
 use lantern_replay::synthetic::{Plan, events};
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn lantern(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lantern"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("LANTERN_DATA_DIR")
-        .env_remove("LANTERN_EXPORT_SALT")
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
+use std::process::Output;
+use support::{lantern, stderr, stdout};
 
 fn exits(o: &Output, code: i32, needle: &str) {
     assert_eq!(o.status.code(), Some(code), "stdout: {}\nstderr: {}", stdout(o), stderr(o));

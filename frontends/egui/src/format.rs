@@ -37,22 +37,6 @@ pub fn outlook(o: &PromptOutlook) -> String {
     }
 }
 
-/// The suggestions' metadata line.
-pub fn suggestion_meta(s: &SuggestionsOffered) -> String {
-    let origin = match s.origin {
-        Some(SuggestionOrigin::Llm) => "LLM",
-        Some(SuggestionOrigin::Heuristic) => "Heuristic",
-        None => "Unknown",
-    };
-    let context = match s.context {
-        Some(SuggestionContext::LastAssistant) => "last assistant reply".to_owned(),
-        Some(SuggestionContext::History { depth: 1 }) => "last user turn".to_owned(),
-        Some(SuggestionContext::History { depth }) => format!("last {depth} user turns"),
-        None => "Unknown".to_owned(),
-    };
-    format!("Origin: {origin} · Context: {context}")
-}
-
 /// What was decided, and by whom.
 pub fn decision(d: &ApprovalDecided) -> String {
     let what = match &d.decision {
@@ -157,17 +141,5 @@ mod tests {
         assert_eq!(excerpt("short", 10), "short");
         assert_eq!(excerpt("two\nlines", 10), "two…");
         assert_eq!(excerpt("abcdefghijkl", 4), "abcd…");
-    }
-
-    #[test]
-    fn suggestion_metadata_names_origin_and_context() {
-        let mut s = SuggestionsOffered { suggestions: vec![], origin: None, context: None };
-        assert_eq!(suggestion_meta(&s), "Origin: Unknown · Context: Unknown");
-        s.origin = Some(SuggestionOrigin::Llm);
-        s.context = Some(SuggestionContext::History { depth: 3 });
-        assert_eq!(suggestion_meta(&s), "Origin: LLM · Context: last 3 user turns");
-        s.origin = Some(SuggestionOrigin::Heuristic);
-        s.context = Some(SuggestionContext::LastAssistant);
-        assert_eq!(suggestion_meta(&s), "Origin: Heuristic · Context: last assistant reply");
     }
 }

@@ -21,7 +21,7 @@ pub fn show(
     }
     ui.horizontal_wrapped(|ui| {
         ui.strong("Next prompts");
-        ui.label(egui::RichText::new(format::suggestion_meta(s)).weak());
+        ui.label(egui::RichText::new(s.metadata_line()).weak());
     });
     for (i, suggestion) in s.suggestions.iter().enumerate() {
         let index = u8::try_from(i).unwrap_or(u8::MAX);
