@@ -25,6 +25,11 @@ def embedder() -> Embedder:
     return Embedder(load_config()["embedding"])
 
 
+@pytest.fixture(scope="module")
+def verifier(embedder: Embedder) -> Verifier:
+    return Verifier(embedder, None)
+
+
 @pytest.fixture(scope="session")
 def fake() -> Any:
     with FakeAnthropic() as server:

@@ -12,23 +12,12 @@ import numpy as np
 import pytest
 
 from conftest import msg, req
+from helpers import sim
 from widget_log.embed import Embedder
 from widget_log.verify import EntryFeatures, Verdict, Verifier
 from widget_log.verify_features import cosines as _cosines
 from widget_log.verify_features import pack_nibbles as _pack_nibbles
 from widget_log.verify_features import unpack_nibbles as _unpack_nibbles
-
-
-@pytest.fixture(scope="module")
-def verifier(embedder: Embedder) -> Verifier:
-    return Verifier(embedder, None)
-
-
-def _sim(embedder: Embedder, a: str, b: str) -> float:
-    va = np.asarray(embedder.encode(a), np.float32).reshape(-1)
-    vb = np.asarray(embedder.encode(b), np.float32).reshape(-1)
-    return float(va @ vb)
-
 
 SIBLINGS = [
     (
@@ -99,12 +88,12 @@ PARAPHRASES = [
 def test_sibling_rejected_with_reason(
     verifier: Verifier, embedder: Embedder, query: str, candidate: str, code: str
 ) -> None:
-    v = verifier.verify(query, candidate, _sim(embedder, query, candidate))
+    v = verifier.verify(query, candidate, sim(embedder, query, candidate))
     assert not v.accepted
     assert v.reason is not None
     assert v.reason.split(":", 1)[0] == code, v.reason
     # the check is symmetric: swapping query and candidate also rejects
-    w = verifier.verify(candidate, query, _sim(embedder, query, candidate))
+    w = verifier.verify(candidate, query, sim(embedder, query, candidate))
     assert not w.accepted
 
 
@@ -112,7 +101,7 @@ def test_sibling_rejected_with_reason(
 def test_paraphrase_accepted(
     verifier: Verifier, embedder: Embedder, query: str, candidate: str
 ) -> None:
-    v = verifier.verify(query, candidate, _sim(embedder, query, candidate))
+    v = verifier.verify(query, candidate, sim(embedder, query, candidate))
     assert v == Verdict(True, None)
 
 
@@ -124,13 +113,13 @@ def test_low_similarity_rejected(verifier: Verifier) -> None:
 
 def test_number_detail_names_both_values(verifier: Verifier, embedder: Embedder) -> None:
     q, c = "What does HTTP status code 401 mean?", "What does HTTP status code 403 mean?"
-    v = verifier.verify(q, c, _sim(embedder, q, c))
+    v = verifier.verify(q, c, sim(embedder, q, c))
     assert v.reason == "number_mismatch: 401 vs 403"
 
 
 def test_precomputed_features_give_same_verdicts(verifier: Verifier, embedder: Embedder) -> None:
     for q, c, _ in SIBLINGS[:6]:
-        s = _sim(embedder, q, c)
+        s = sim(embedder, q, c)
         direct = verifier.verify(q, c, s)
         pre = verifier.verify(q, c, s, candidate_features=verifier.features(c))
         assert direct == pre
@@ -141,7 +130,7 @@ def test_deterministic(embedder: Embedder) -> None:
     runs = []
     for _ in range(2):
         ver = Verifier(embedder, None)  # fresh instance each time
-        runs.append([ver.verify(q, c, _sim(embedder, q, c)) for q, c, _ in pairs])
+        runs.append([ver.verify(q, c, sim(embedder, q, c)) for q, c, _ in pairs])
     assert runs[0] == runs[1]
     f1 = Verifier(embedder, None).features(PARAPHRASES[0][0])
     f2 = Verifier(embedder, None).features(PARAPHRASES[0][0])
@@ -180,7 +169,7 @@ def test_four_bit_cosines_track_eight_bit(embedder: Embedder) -> None:
 def test_four_and_eight_bit_verdicts_agree(embedder: Embedder) -> None:
     v4, v8 = Verifier(embedder, {"vector_bits": 4}), Verifier(embedder, {"vector_bits": 8})
     for q, c in [(q, c) for q, c, _ in SIBLINGS] + PARAPHRASES:
-        s = _sim(embedder, q, c)
+        s = sim(embedder, q, c)
         assert v4.verify(q, c, s, v4.features(c)) == v8.verify(q, c, s, v8.features(c))
 
 
@@ -195,7 +184,7 @@ def test_nibble_packing_round_trips(dims: int) -> None:
 def test_polite_filler_paraphrase_accepted(verifier: Verifier, embedder: Embedder) -> None:
     q = "Could you please tell me how to delete a local git branch? Thanks!"
     c = "How do I delete a local git branch?"
-    assert verifier.verify(q, c, _sim(embedder, q, c)) == Verdict(True, None)
+    assert verifier.verify(q, c, sim(embedder, q, c)) == Verdict(True, None)
 
 
 @pytest.mark.xfail(strict=True, reason="known limitation: added scenario words are unmatched")
@@ -205,13 +194,13 @@ def test_scenario_paraphrase_accepted(verifier: Verifier, embedder: Embedder) ->
     # paraphrases, so the verifier still requires every content word to align.
     q = "I'm cleaning up after a feature merge. How do I delete a local git branch?"
     c = "How do I delete a local git branch?"
-    assert verifier.verify(q, c, _sim(embedder, q, c)).accepted
+    assert verifier.verify(q, c, sim(embedder, q, c)).accepted
 
 
 def test_config_override(embedder: Embedder) -> None:
     strict = Verifier(embedder, {"min_similarity": 0.9999})
     q, c = PARAPHRASES[0]
-    v = strict.verify(q, c, _sim(embedder, q, c))
+    v = strict.verify(q, c, sim(embedder, q, c))
     assert not v.accepted and v.reason is not None and v.reason.startswith("low_similarity")
 
 

@@ -10,27 +10,16 @@ import json
 import marshal
 from pathlib import Path
 
-import numpy as np
 import pytest
 
+from helpers import sim
 from widget_log import verify_text as vt
 from widget_log.embed import Embedder
 from widget_log.verify import EntryFeatures, Verifier
 
 
-@pytest.fixture(scope="module")
-def verifier(embedder: Embedder) -> Verifier:
-    return Verifier(embedder, None)
-
-
-def _sim(embedder: Embedder, a: str, b: str) -> float:
-    va = np.asarray(embedder.encode(a), np.float32).reshape(-1)
-    vb = np.asarray(embedder.encode(b), np.float32).reshape(-1)
-    return float(va @ vb)
-
-
 def _verify(verifier: Verifier, embedder: Embedder, q: str, c: str):
-    return verifier.verify(q, c, _sim(embedder, q, c))
+    return verifier.verify(q, c, sim(embedder, q, c))
 
 
 def test_everyday_word_alias_is_only_a_weak_entity(verifier: Verifier) -> None:

@@ -32,6 +32,19 @@ def _usage(message: dict[str, Any] | None) -> dict[str, int]:
     return {k: int(u.get(k) or 0) for k in _ZERO_USAGE}
 
 
+def _client_options(obj: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
+    """The caller's upstream key and extra headers from a bridge request, checked."""
+    key = obj.get("api_key")
+    if key is not None and not isinstance(key, str):
+        raise GatewayError("invalid_request", "api_key must be a string")
+    headers = obj.get("headers") or {}
+    if not isinstance(headers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        raise GatewayError("invalid_request", "headers must map strings to strings")
+    return key, headers
+
+
 def parse_bridge_request(obj: Any) -> tuple[dict[str, Any], str, str, str | None, dict[str, str]]:
     if not isinstance(obj, dict):
         raise GatewayError("invalid_request", "bridge request must be a JSON object")
@@ -44,14 +57,7 @@ def parse_bridge_request(obj: Any) -> tuple[dict[str, Any], str, str, str | None
     mode = obj.get("cache", "default")
     if mode not in CACHE_MODES:
         raise GatewayError("invalid_request", f"cache must be one of {', '.join(CACHE_MODES)}")
-    key = obj.get("api_key")
-    if key is not None and not isinstance(key, str):
-        raise GatewayError("invalid_request", "api_key must be a string")
-    headers = obj.get("headers") or {}
-    if not isinstance(headers, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-    ):
-        raise GatewayError("invalid_request", "headers must map strings to strings")
+    key, headers = _client_options(obj)
     if not isinstance(req.get("max_tokens"), int) or isinstance(req.get("max_tokens"), bool):
         raise GatewayError("invalid_request", "request.max_tokens must be an integer")
     return req, ns, mode, key or None, headers
@@ -271,14 +277,7 @@ class Gateway:
         """``POST /v1/messages/count_tokens`` passed to the Anthropic upstream as is."""
         if not isinstance(obj, dict) or not isinstance(obj.get("request"), dict):
             raise GatewayError("invalid_request", "bridge request needs a 'request' object")
-        key = obj.get("api_key")
-        if key is not None and not isinstance(key, str):
-            raise GatewayError("invalid_request", "api_key must be a string")
-        headers = obj.get("headers") or {}
-        if not isinstance(headers, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-        ):
-            raise GatewayError("invalid_request", "headers must map strings to strings")
+        key, headers = _client_options(obj)
         provider = self.provider(key or None)
         if provider.name != "anthropic":
             raise GatewayError(

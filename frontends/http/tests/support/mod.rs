@@ -7,48 +7,18 @@ use lantern_actors::pipeline::Settings;
 use lantern_actors::runtime::{Runtime, RuntimeConfig};
 use lantern_events::EventLog;
 use lantern_events::schema::PrivacyLevel;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// The key the proxy uses upstream (looks like a real one, so redaction would catch it).
 pub const UPSTREAM_KEY: &str = "sk-ant-api03-UPSTREAMkeyForTests0123456789";
 
-/// The checkout's `.venv` (made by `make setup`).
-pub fn venv() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv")
-}
-
-/// `python -m widget_log.testing.fake_anthropic` on a free loopback port; killed on drop.
-pub struct Fake {
-    child: Child,
-    /// Its base URL.
-    pub url: String,
-}
-
-impl Drop for Fake {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the fake and waits until it listens.
-pub fn fake() -> Fake {
-    let mut child = Command::new(venv().join("bin/python"))
-        .args(["-m", "widget_log.testing.fake_anthropic", "--port", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-    Fake { child, url }
-}
+#[path = "../../../../actors/tests/support/upstream.rs"]
+mod upstream;
+pub use upstream::{Fake, fake, venv};
 
 /// The actors and Widget-Log over `dir`, answering from `fake` without retries.
 pub fn runtime(dir: &Path, fake: &Fake, decision_timeout: Duration) -> (Arc<EventLog>, Runtime) {
