@@ -27,7 +27,11 @@ both directions; the first one that fails becomes the rejection reason
 ``scope_mismatch``        "all"/"every"/"global" vs "only"/"single"/"specific".
 ``comparator_mismatch``   at least / at most / exactly / more than / less than.
 ``antonym``               one side says X where the other says its opposite.
-``direction_mismatch``    "A to B" vs "B to A", or "to the server" vs "from the server".
+``identifier_mismatch``   an identifier-like token (``c++17``, ``int32``, ``snake_case``,
+                          ``mm/dd/yyyy``, camelCase, the ``x`` of "x axis") is on
+                          one side only: such tokens match as words, never by vectors.
+``direction_mismatch``    "A to B" vs "B to A", "to the server" vs "from the server",
+                          or a swapped target ("www to non-www" / "non-www to www").
 ``unmatched_term``        a content word on either side has no counterpart on
                           the other: no identical (stemmed, synonym-normalised)
                           word and no contextual token vector with cosine >=
@@ -35,9 +39,9 @@ both directions; the first one that fails becomes the rejection reason
                           Words past the ``max_words`` stored vectors must
                           match lexically.
 
-All vocabulary (entity names, negations, antonyms, synonyms, filler words) is
-general knowledge kept in ``verify_knowledge.json`` beside this module; the
-text handling lives in :mod:`widget_log.verify_text`.
+All vocabulary (entity names, negations, antonyms, synonyms, phrases read as
+one word, filler words) is general knowledge kept in ``verify_knowledge.json``
+beside this module; the text handling lives in :mod:`widget_log.verify_text`.
 
 Everything is deterministic: no randomness, stable orderings. Per-entry
 features can be computed once at insert time with :meth:`Verifier.features`
@@ -69,7 +73,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # Sentence-cosine floor below which nothing is accepted.
     "min_similarity": 0.60,
     # Minimum contextual-token cosine for a content word to count as matched.
-    "align_threshold": 0.55,
+    "align_threshold": 0.65,
     # Content words stored per entry (longest prompts are truncated; the
     # remaining words are then matched lexically only).
     "max_words": 6,
@@ -158,7 +162,7 @@ class Verifier:
     def analyse(self, text: str) -> EntryFeatures:
         """All features of ``text`` (runs the model for contextual token vectors)."""
         kb = self.kb
-        raw = vt.split_prefixes(vt.simple_words(text))
+        raw = vt.rewrite_phrases(vt.split_prefixes(vt.simple_words(text)), kb.phrase_synonyms)
         # word sequence for antonym/direction checks: entity names canonical
         words = [kb.single.get(w) or (vt.stem(w) if w.isalpha() else w) for w in raw]
         numbers: list[str] = []
@@ -226,12 +230,32 @@ class Verifier:
             comparators=tuple(sorted(comparators)),
             negated=tuple(sorted(negated)),
             literals=vt.literals(text),
+            identifiers=self._identifiers(text, raw, set(paths)),
             paths=paths,
             flags=tuple(sorted({m.group(1) for m in vt.FLAG_RE.finditer(text)})),
             scope=tuple(sorted({kb.scope[w] for w in raw if w in kb.scope})),
             prose_numbers=self._prose_numbers(text) if numbers else (),
             vector_bits=bits,
         )
+
+    def _identifiers(self, text: str, raw: list[str], paths: set[str]) -> tuple[str, ...]:
+        """Identifier-like words of ``text`` (lower-cased), matched only lexically.
+
+        Contextual vectors of ``c++17`` and ``c++20``, ``HashMap`` and
+        ``TreeMap``, or the ``x`` and ``y`` of an axis are close, yet each pair
+        names different things.
+        """
+        kb = self.kb
+        camel = {m.group(0).lower() for m in vt.CAMEL_RE.finditer(text)}
+        out: set[str] = set()
+        for w in raw:
+            if w in paths or w.startswith("-") or w in kb.filler:
+                continue
+            if w in kb.single and not any(ch.isdigit() for ch in w):
+                continue  # a known name (c++, node.js); its version (c++17) is not
+            if vt.is_identifier(w) or w in camel:
+                out.add(w)
+        return tuple(sorted(out))
 
     def _paths(self, text: str) -> tuple[str, ...]:
         """File names (``name.ext``) and paths (``/x``, ``~/x``, ``./x``), lower-cased."""
@@ -388,6 +412,15 @@ class Verifier:
             return f"path_mismatch: {_fmt(q.paths)} vs {_fmt(c.paths)}"
         if q.flags and c.flags and q.flags != c.flags:
             return f"flag_mismatch: {_fmt(q.flags)} vs {_fmt(c.flags)}"
+        for a, b in ((q, c), (c, q)):
+            have = set(b.identifiers) | set(b.words)
+            missing = sorted(
+                w
+                for w in a.identifiers
+                if w not in have and not (w.isalpha() and kb.canon(w) in have)
+            )
+            if missing:
+                return f"identifier_mismatch: '{missing[0]}' only on one side"
         if q.literals and c.literals and q.literals != c.literals:
             return f"literal_mismatch: {_fmt(q.literals)[:40]} vs {_fmt(c.literals)[:40]}"
         if q.scope and c.scope and q.scope != c.scope:
@@ -419,6 +452,9 @@ class Verifier:
         for w in sorted(set(ra) & set(rb)):
             if ra[w] != rb[w]:
                 return f"direction_mismatch: {ra[w]} {w} vs {rb[w]} {w}"
+        swapped = _swapped_target(ra, rb, a, b) or _swapped_target(rb, ra, b, a)
+        if swapped:
+            return f"direction_mismatch: {swapped}"
         ma = [i for i, w in enumerate(a) if w in markers]
         mb = [i for i, w in enumerate(b) if w in markers]
         # "5 miles in km": "in" marks direction only between two units
@@ -520,6 +556,23 @@ class Verifier:
             return None
         w, near, score = (out_q or out_c)[0]
         return f"unmatched_term: '{w}' (closest '{near}' {score:.2f})"
+
+
+def _swapped_target(
+    ra: dict[str, str], rb: dict[str, str], a: tuple[str, ...], b: tuple[str, ...]
+) -> str | None:
+    """ "www to non-www" vs "non-www to www": a word that one side sends something
+    to is present on the other side but not as a target, while the other side's
+    target is a word the first side has too."""
+    parts_a = set(a) | {p for w in a for p in w.split("-")}
+    parts_b = set(b) | {p for w in b for p in w.split("-")}
+    for w, role in sorted(ra.items()):
+        if w not in parts_b or w in rb:
+            continue
+        for y, other in sorted(rb.items()):
+            if other == role and y not in ra and y in parts_a:
+                return f"{role} {w} vs {role} {y}"
+    return None
 
 
 def _fmt(items: tuple[str, ...]) -> str:

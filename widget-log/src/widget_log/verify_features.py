@@ -16,7 +16,7 @@ import numpy as np
 
 __all__ = ["EntryFeatures", "cosines", "pack_nibbles", "unpack_nibbles"]
 
-_PACK_VERSION = 3
+_PACK_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ class EntryFeatures:
     # category -> names seen only weakly: an alias that is also an everyday
     # word, a format named by a file extension, a language implied by a library
     weak_entities: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # identifier-like tokens (c++20, dev-dependency, mm/dd/yyyy, camelCase,
+    # single letters such as the x in "x axis"): matched only lexically
+    identifiers: tuple[str, ...] = ()
     vector_bits: int = 8  # 4: ``vectors`` hold values in [-7, 7], packed two per byte
 
     def nbytes(self) -> int:

@@ -44,6 +44,24 @@ TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 PUNCT_RE = re.compile(r"^[\W_]+$")
+CAMEL_RE = re.compile(r"\b[A-Za-z][a-z0-9]*[a-z0-9][A-Z][A-Za-z0-9]*\b")
+_NUMBER_ONLY = re.compile(r"^[\d.,]+$")
+
+
+def is_identifier(word: str) -> bool:
+    """A lower-cased token that names one precise thing: ``c++20``, ``snake_case``,
+    ``mm/dd/yyyy``, ``int64``, ``utf-8``, or a single letter other than a/i."""
+    if _NUMBER_ONLY.match(word):
+        return False
+    if len(word) == 1:
+        return word.isalpha() and word not in ("a", "i")
+    if any(ch in word for ch in "+#_/") or "." in word[1:-1]:
+        return True
+    if "-" in word[1:-1] and any(len(p) == 1 for p in word.split("-")):
+        return True  # x-axis, y-axis
+    # dev-dependency and command-line are words joined by a hyphen: their
+    # parts are checked one by one; utf-8 and int64 name one precise thing
+    return any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word)
 
 
 @lru_cache(maxsize=65536)
@@ -152,6 +170,10 @@ class Knowledge:
         self.markers = frozenset(stem(w) for w in data["direction_markers"])
         self.filler = frozenset(data["filler"]) | frozenset(stem(w) for w in data["filler"])
         # stemmed word -> canonical synonym (first of its group); single words only
+        # "turn off" -> "disable": phrases replaced before any check
+        self.phrase_synonyms: dict[tuple[str, ...], str] = {
+            tuple(p.split()): w for p, w in data.get("phrase_synonyms", {}).items()
+        }
         self.synonyms: dict[str, str] = {}
         for group in data["synonyms"]:
             head = stem(group[0])
@@ -200,6 +222,25 @@ def literals(text: str) -> tuple[str, ...]:
         body = next(g for g in m.groups() if g is not None)
         out.add(" ".join(body.split()).lower())
     return tuple(sorted(out))
+
+
+def rewrite_phrases(words: list[str], phrases: dict[tuple[str, ...], str]) -> list[str]:
+    """``words`` with every listed phrase ("turn off") replaced by its one word ("disable")."""
+    if not phrases:
+        return words
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in (3, 2):
+            key = tuple(words[i : i + n])
+            if len(key) == n and key in phrases:
+                out.append(phrases[key])
+                i += n
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
 
 
 def split_prefixes(words: list[str]) -> list[str]:
