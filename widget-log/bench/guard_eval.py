@@ -12,8 +12,8 @@ per-lookup time spent in ``Verifier.verify`` over all candidates.
 (sha1(group) even / odd), for a held-out check of generalisation.
 
     python bench/guard_eval.py /work/shared/eval/cache-intents-dev.jsonl --plain --sweep
-    python bench/guard_eval.py /work/shared/eval/cache-intents-dev.jsonl --split held
-    python bench/guard_eval.py FILE --threshold 0.75 --split held --set vector_bits=8
+    python bench/guard_eval.py ../shared/eval/cache-intents-dev.jsonl bench/data/*.jsonl
+    python bench/guard_eval.py FILE --split held --set align_threshold=0.6
 
 ``feature_bytes_mean`` is the packed per-entry verifier state the cache keeps.
 """
@@ -25,6 +25,7 @@ import hashlib
 import json
 import random
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -113,26 +114,18 @@ def _value(text: str) -> Any:
         return text
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("file")
-    ap.add_argument("--threshold", type=float, default=0.60)
-    ap.add_argument("--candidates", type=int, default=5)
-    ap.add_argument("--plain", action="store_true", help="no verifier (plain cosine)")
-    ap.add_argument("--sweep", action="store_true", help="plain cosine at 0.80..0.97")
-    ap.add_argument("--split", choices=["all", "tune", "held"], default="all")
-    ap.add_argument("--set", action="append", default=[], help="verifier config key=value")
-    args = ap.parse_args()
-    with open(args.file, encoding="utf-8") as fh:
+def run_file(path: str, args: argparse.Namespace, emb: Embedder) -> None:
+    """Print one JSON line per threshold (plain) or one for the guarded cache."""
+    with open(path, encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh if line.strip()]
-    emb = Embedder()
     vecs = np.stack([np.asarray(emb.encode(r["prompt"]), np.float32).reshape(-1) for r in rows])
     groups = _split(rows, args.split)
+    name = Path(path).stem
     if args.plain or args.sweep:
         ts = [0.80, 0.83, 0.85, 0.87, 0.90, 0.93, 0.95, 0.97] if args.sweep else [args.threshold]
         for t in ts:
             res = stream(rows, vecs, t, None, [], 1, groups)
-            print(json.dumps({"mode": "plain", "threshold": t, "split": args.split, **res}))
+            print(json.dumps({"set": name, "mode": "plain", "threshold": t, **res}))
         return
     cfg = {k: _value(v) for k, v in (s.split("=", 1) for s in args.set)}
     ver = Verifier(emb, cfg)
@@ -140,11 +133,26 @@ def main() -> None:
     feats = [ver.features(r["prompt"]) for r in rows]
     feat_ms = (time.perf_counter() - t0) * 1000 / len(rows)
     res = stream(rows, vecs, args.threshold, ver, feats, args.candidates, groups)
-    out = {"mode": "guarded", "threshold": args.threshold, "split": args.split, **res}
+    out = {"set": name, "mode": "guarded", "threshold": args.threshold, "split": args.split, **res}
     out["features_ms_per_entry"] = round(feat_ms, 3)
     out["feature_bytes_mean"] = round(float(np.mean([len(f) for f in feats])))
     out["feature_bytes_max"] = max(len(f) for f in feats)
     print(json.dumps(out))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("files", nargs="+", metavar="FILE")
+    ap.add_argument("--threshold", type=float, default=0.75, help="the cache's default")
+    ap.add_argument("--candidates", type=int, default=5)
+    ap.add_argument("--plain", action="store_true", help="no verifier (plain cosine)")
+    ap.add_argument("--sweep", action="store_true", help="plain cosine at 0.80..0.97")
+    ap.add_argument("--split", choices=["all", "tune", "held"], default="all")
+    ap.add_argument("--set", action="append", default=[], help="verifier config key=value")
+    args = ap.parse_args()
+    emb = Embedder()
+    for path in args.files:
+        run_file(path, args, emb)
 
 
 if __name__ == "__main__":
