@@ -33,6 +33,7 @@ def _verify(verifier: Verifier, embedder: Embedder, q: str, c: str):
         ("c++14", True),
         ("snake_case", True),
         ("dd/mm/yyyy", True),
+        ("@published", True),
         ("int32", True),
         ("utf-8", True),
         ("z-index", True),
@@ -58,6 +59,10 @@ def test_identifier_shapes(word: str, expected: bool) -> None:
         ),
         ("plotly: hide the x axis labels", "plotly: hide the y axis labels"),
         ("css rotate a card around its x-axis", "css rotate a card around its y-axis"),
+        (
+            "Why use @EnvironmentObject rather than @Binding in SwiftUI?",
+            "Why use @Environment rather than @Binding in SwiftUI?",
+        ),
     ],
 )
 def test_identifiers_are_matched_only_lexically(
@@ -85,6 +90,22 @@ def test_swapped_target_is_a_direction_mismatch(verifier: Verifier, embedder: Em
     assert v.reason is not None and v.reason.startswith("direction_mismatch"), v.reason
 
 
+def test_as_marks_a_target_too(verifier: Verifier, embedder: Embedder) -> None:
+    q = "kotlin: parse an Int from a String"
+    c = "kotlin: write an Int as a String"
+    v = _verify(verifier, embedder, q, c)
+    assert not v.accepted
+    assert v.reason is not None and v.reason.startswith("direction_mismatch"), v.reason
+
+
+def test_both_is_a_scope(verifier: Verifier, embedder: Embedder) -> None:
+    q = "php strip spaces from the start of a string only"
+    c = "php strip spaces from both sides of a string"
+    v = _verify(verifier, embedder, q, c)
+    assert not v.accepted
+    assert v.reason is not None and v.reason.startswith("scope_mismatch"), v.reason
+
+
 def test_phrase_synonyms_reveal_an_opposite(verifier: Verifier, embedder: Embedder) -> None:
     q = "How do I enable line numbers in nano?"
     c = "nano turn off line numbers"
@@ -97,7 +118,7 @@ def test_phrase_synonyms_reveal_an_opposite(verifier: Verifier, embedder: Embedd
     ]
 
 
-@pytest.mark.parametrize("name", ["a", "b", "c"])
+@pytest.mark.parametrize("name", ["a", "b", "c", "d"])
 def test_guard_serves_no_wrong_answer_on_independent_sets(embedder: Embedder, name: str) -> None:
     path = DATA / f"lantern-intents-{name}.jsonl"
     rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]

@@ -311,7 +311,10 @@ class Verifier:
                 groups.append([k])
         keep: list[tuple[str, np.ndarray]] = []
         seen: set[str] = set()
+        limit = int(self.config["max_words"])
         for k, (w, g) in enumerate(zip(words, groups, strict=True)):
+            if len(keep) >= limit:
+                break
             nxt = words[k + 1] if k + 1 < len(words) else ""
             if (w, nxt) in self.kb.filler_pairs:
                 continue
@@ -325,9 +328,7 @@ class Verifier:
             if key in seen:
                 continue
             seen.add(key)
-            v = vecs[g].mean(axis=0)
-            keep.append((key, v))
-        keep = keep[: int(self.config["max_words"])]
+            keep.append((key, vecs[g[0]] if len(g) == 1 else vecs[g].mean(axis=0)))
         if not keep:
             return (), np.zeros((0, vecs.shape[1] if vecs.ndim == 2 else 384), np.int8)
         mat = np.stack([v for _, v in keep]).astype(np.float32)

@@ -50,12 +50,12 @@ _NUMBER_ONLY = re.compile(r"^[\d.,]+$")
 
 def is_identifier(word: str) -> bool:
     """A lower-cased token that names one precise thing: ``c++20``, ``snake_case``,
-    ``mm/dd/yyyy``, ``int64``, ``utf-8``, or a single letter other than a/i."""
+    ``mm/dd/yyyy``, ``@state``, ``int64``, ``utf-8``, or a single letter other than a/i."""
     if _NUMBER_ONLY.match(word):
         return False
     if len(word) == 1:
         return word.isalpha() and word not in ("a", "i")
-    if any(ch in word for ch in "+#_/") or "." in word[1:-1]:
+    if any(ch in word for ch in "+#_/@") or "." in word[1:-1]:
         return True
     if "-" in word[1:-1] and any(len(p) == 1 for p in word.split("-")):
         return True  # x-axis, y-axis
@@ -262,7 +262,7 @@ def projection(dim: int, out: int) -> np.ndarray:
     return q.astype(np.float32)
 
 
-TARGET = frozenset({"to", "into", "onto", "toward", "->", "→", "=>"})
+TARGET = frozenset({"to", "into", "onto", "toward", "as", "->", "→", "=>"})
 SOURCE = frozenset({"from", "out"})
 
 
