@@ -50,27 +50,49 @@ def test_identifier_shapes(word: str, expected: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("q", "c"),
+    ("q", "c", "code"),
     [
-        ("How do I target C++14 with CMake?", "How do I target C++23 with CMake?"),
+        # identifiers are matched only as words
+        ("How do I target C++14 with CMake?", "How do I target C++23 with CMake?", "identifier"),
         (
             "How do I turn a LocalDate into an Instant in Java?",
             "How do I turn a LocalDate into a ZonedDateTime in Java?",
+            "identifier",
         ),
-        ("plotly: hide the x axis labels", "plotly: hide the y axis labels"),
-        ("css rotate a card around its x-axis", "css rotate a card around its y-axis"),
+        ("plotly: hide the x axis labels", "plotly: hide the y axis labels", "identifier"),
+        (
+            "css rotate a card around its x-axis",
+            "css rotate a card around its y-axis",
+            "identifier",
+        ),
         (
             "Why use @EnvironmentObject rather than @Binding in SwiftUI?",
             "Why use @Environment rather than @Binding in SwiftUI?",
+            "identifier",
         ),
+        # a swapped target; "as" marks a target as "to" does
+        (
+            "How do I send plain-http visitors to https in Caddy?",
+            "How do I send https visitors to plain-http in Caddy?",
+            "direction",
+        ),
+        ("kotlin: parse an Int from a String", "kotlin: write an Int as a String", "direction"),
+        # "both" is a scope
+        (
+            "php strip spaces from the start of a string only",
+            "php strip spaces from both sides of a string",
+            "scope",
+        ),
+        # "turn off" is read as "disable"
+        ("How do I enable line numbers in nano?", "nano turn off line numbers", "antonym"),
     ],
 )
-def test_identifiers_are_matched_only_lexically(
-    verifier: Verifier, embedder: Embedder, q: str, c: str
+def test_contrast_is_rejected_with_its_reason(
+    verifier: Verifier, embedder: Embedder, q: str, c: str, code: str
 ) -> None:
     v = _verify(verifier, embedder, q, c)
     assert not v.accepted
-    assert v.reason is not None and v.reason.startswith("identifier_mismatch"), v.reason
+    assert v.reason is not None and v.reason.startswith(code), v.reason
 
 
 def test_identifier_written_in_another_case_still_matches(
@@ -82,36 +104,7 @@ def test_identifier_written_in_another_case_still_matches(
     assert v.reason is None or not v.reason.startswith("identifier_mismatch"), v.reason
 
 
-def test_swapped_target_is_a_direction_mismatch(verifier: Verifier, embedder: Embedder) -> None:
-    q = "How do I send plain-http visitors to https in Caddy?"
-    c = "How do I send https visitors to plain-http in Caddy?"
-    v = _verify(verifier, embedder, q, c)
-    assert not v.accepted
-    assert v.reason is not None and v.reason.startswith("direction_mismatch"), v.reason
-
-
-def test_as_marks_a_target_too(verifier: Verifier, embedder: Embedder) -> None:
-    q = "kotlin: parse an Int from a String"
-    c = "kotlin: write an Int as a String"
-    v = _verify(verifier, embedder, q, c)
-    assert not v.accepted
-    assert v.reason is not None and v.reason.startswith("direction_mismatch"), v.reason
-
-
-def test_both_is_a_scope(verifier: Verifier, embedder: Embedder) -> None:
-    q = "php strip spaces from the start of a string only"
-    c = "php strip spaces from both sides of a string"
-    v = _verify(verifier, embedder, q, c)
-    assert not v.accepted
-    assert v.reason is not None and v.reason.startswith("scope_mismatch"), v.reason
-
-
-def test_phrase_synonyms_reveal_an_opposite(verifier: Verifier, embedder: Embedder) -> None:
-    q = "How do I enable line numbers in nano?"
-    c = "nano turn off line numbers"
-    v = _verify(verifier, embedder, q, c)
-    assert not v.accepted
-    assert v.reason is not None and v.reason.startswith("antonym"), v.reason
+def test_phrases_are_read_as_one_word(verifier: Verifier) -> None:
     assert vt.rewrite_phrases(["turn", "off", "wifi"], verifier.kb.phrase_synonyms) == [
         "disable",
         "wifi",
