@@ -1,10 +1,11 @@
 //! Shared by the integration tests: the venv and the fake Anthropic server.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+mod files;
 mod upstream;
 
-use std::path::{Path, PathBuf};
-
+#[allow(unused_imports)] // not every test binary that includes this module checks files
+pub use files::{files_under, found_under};
 pub use upstream::{Fake, fake, venv};
 
 use lantern_actors::pipeline::Ask;
@@ -38,23 +39,6 @@ pub fn first_of<T>(sub: &mut Subscription, request: RequestId, pick: impl Fn(&Ev
             return t;
         }
     }
-}
-
-/// Every file below `dir`.
-pub fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() { out.extend(files_under(&p)) } else { out.push(p) }
-    }
-    out
-}
-
-/// Whether `needle` occurs anywhere in the bytes of a file below `dir`.
-pub fn found_under(dir: &Path, needle: &str) -> Option<PathBuf> {
-    files_under(dir)
-        .into_iter()
-        .find(|f| std::fs::read(f).unwrap().windows(needle.len()).any(|w| w == needle.as_bytes()))
 }
 
 /// What the fake upstream has received (its `GET /_fake/requests`), as text.

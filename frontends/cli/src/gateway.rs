@@ -69,7 +69,8 @@ impl GatewayArgs {
     }
 }
 
-fn parse_privacy(s: &str) -> Result<PrivacyLevel, String> {
+/// `--privacy` values: full, metadata or off.
+pub fn parse_privacy(s: &str) -> Result<PrivacyLevel, String> {
     match s {
         "full" => Ok(PrivacyLevel::Full),
         "metadata" => Ok(PrivacyLevel::Metadata),

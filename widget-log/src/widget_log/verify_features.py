@@ -40,8 +40,8 @@ class EntryFeatures:
     # category -> names seen only weakly: an alias that is also an everyday
     # word, a format named by a file extension, a language implied by a library
     weak_entities: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    # identifier-like tokens (c++20, dev-dependency, mm/dd/yyyy, camelCase,
-    # single letters such as the x in "x axis"): matched only lexically
+    # identifier-like tokens (c++20, mm/dd/yyyy, camelCase, @State, single
+    # letters such as the x in "x axis"): matched only lexically
     identifiers: tuple[str, ...] = ()
     vector_bits: int = 8  # 4: ``vectors`` hold values in [-7, 7], packed two per byte
 

@@ -169,11 +169,11 @@ class Knowledge:
         self.filler_pairs_stemmed = frozenset((stem(a), stem(b)) for a, b in self.filler_pairs)
         self.markers = frozenset(stem(w) for w in data["direction_markers"])
         self.filler = frozenset(data["filler"]) | frozenset(stem(w) for w in data["filler"])
-        # stemmed word -> canonical synonym (first of its group); single words only
         # "turn off" -> "disable": phrases replaced before any check
         self.phrase_synonyms: dict[tuple[str, ...], str] = {
             tuple(p.split()): w for p, w in data.get("phrase_synonyms", {}).items()
         }
+        # stemmed word -> canonical synonym (first of its group); single words only
         self.synonyms: dict[str, str] = {}
         for group in data["synonyms"]:
             head = stem(group[0])
@@ -228,10 +228,11 @@ def rewrite_phrases(words: list[str], phrases: dict[tuple[str, ...], str]) -> li
     """``words`` with every listed phrase ("turn off") replaced by its one word ("disable")."""
     if not phrases:
         return words
+    lengths = sorted({len(k) for k in phrases}, reverse=True)  # longest phrase first
     out: list[str] = []
     i = 0
     while i < len(words):
-        for n in (3, 2):
+        for n in lengths:
             key = tuple(words[i : i + n])
             if len(key) == n and key in phrases:
                 out.append(phrases[key])

@@ -72,20 +72,11 @@ pub struct Args {
     #[arg(long, default_value = "default")]
     namespace: String,
     /// How much text the journal keeps: full, metadata (digests) or off.
-    #[arg(long, default_value = "full", value_parser = parse_privacy)]
+    #[arg(long, default_value = "full", value_parser = crate::gateway::parse_privacy)]
     privacy: PrivacyLevel,
     /// The Python environment with widget-log installed [default: the checkout's .venv].
     #[arg(long, env = "LANTERN_VENV", value_name = "DIR")]
     venv: Option<PathBuf>,
-}
-
-fn parse_privacy(s: &str) -> Result<PrivacyLevel, String> {
-    match s {
-        "full" => Ok(PrivacyLevel::Full),
-        "metadata" => Ok(PrivacyLevel::Metadata),
-        "off" => Ok(PrivacyLevel::Off),
-        _ => Err("expected full, metadata or off".into()),
-    }
 }
 
 /// The upstream key: from the named environment variable, unless offline.

@@ -9,15 +9,19 @@ use lantern_events::EventLog;
 use lantern_events::schema::PrivacyLevel;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// The key the proxy uses upstream (looks like a real one, so redaction would catch it).
 pub const UPSTREAM_KEY: &str = "sk-ant-api03-UPSTREAMkeyForTests0123456789";
 
+#[path = "../../../../actors/tests/support/files.rs"]
+mod files;
 #[path = "../../../../actors/tests/support/upstream.rs"]
 mod upstream;
+#[allow(unused_imports)] // not every test binary that includes this module checks files
+pub use files::found_under;
 pub use upstream::{Fake, fake, venv};
 
 /// The actors and Widget-Log over `dir`, answering from `fake` without retries.
@@ -128,21 +132,4 @@ pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) 
 pub fn fake_received(fake: &Fake) -> Vec<serde_json::Value> {
     let addr: SocketAddr = fake.url.trim_start_matches("http://").parse().unwrap();
     raw(addr, &request("GET", "/_fake/requests", &[], b"")).json().as_array().unwrap().clone()
-}
-
-/// Every file below `dir`.
-pub fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() { out.extend(files_under(&p)) } else { out.push(p) }
-    }
-    out
-}
-
-/// The first file below `dir` whose bytes contain `needle`.
-pub fn found_under(dir: &Path, needle: &str) -> Option<PathBuf> {
-    files_under(dir)
-        .into_iter()
-        .find(|f| std::fs::read(f).unwrap().windows(needle.len()).any(|w| w == needle.as_bytes()))
 }

@@ -294,14 +294,7 @@ class Handler(BaseHTTPRequestHandler):
                     },
                 )
                 return
-            ev(
-                "content_block_delta",
-                {
-                    "type": "content_block_delta",
-                    "index": 0,
-                    "delta": {"type": "text_delta", "text": chunk},
-                },
-            )
+            _delta(ev, {"type": "text_delta", "text": chunk})
         ev("content_block_stop", {"type": "content_block_stop", "index": 0})
         _finish(msg, ev)
 
@@ -313,16 +306,14 @@ class Handler(BaseHTTPRequestHandler):
         )
         partial = json.dumps(block["input"])
         for piece in (partial[: len(partial) // 2], partial[len(partial) // 2 :]):
-            ev(
-                "content_block_delta",
-                {
-                    "type": "content_block_delta",
-                    "index": 0,
-                    "delta": {"type": "input_json_delta", "partial_json": piece},
-                },
-            )
+            _delta(ev, {"type": "input_json_delta", "partial_json": piece})
         ev("content_block_stop", {"type": "content_block_stop", "index": 0})
         _finish(msg, ev)
+
+
+def _delta(ev: Any, delta: dict[str, Any]) -> None:
+    """One ``content_block_delta`` event for the first content block."""
+    ev("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta})
 
 
 def _finish(msg: dict[str, Any], ev: Any) -> None:
