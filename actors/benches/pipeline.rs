@@ -4,7 +4,8 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use lantern_actors::cache_bridge::{Bridge, BridgeConfig};
+use lantern_actors::cache_bridge::{BridgeConfig, Cache};
+use lantern_actors::upstream::{Provider, UpstreamConfig};
 use lantern_actors::journal::Journal;
 use lantern_actors::pipeline::{Ask, Settings};
 use lantern_actors::runtime::{Client, Runtime, RuntimeConfig};
@@ -30,14 +31,14 @@ fn percentiles(name: &str, mut v: Vec<Duration>) {
 fn bridge_round_trip(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let config = serde_json::json!({ "data_dir": dir.path() }).to_string();
-    let bridge = Bridge::start(&BridgeConfig { venv: venv(), config_json: config, threads: 1 }).unwrap();
+    let cache = Cache::start(&BridgeConfig { venv: venv(), config_json: config, threads: 1 }).unwrap();
     let mut lat = Vec::new();
     c.bench_function("bridge/round_trip_health", |b| {
         b.iter_custom(|iters| {
             let start = Instant::now();
             for _ in 0..iters {
                 let t = Instant::now();
-                bridge.health().unwrap();
+                cache.health_blocking().unwrap();
                 lat.push(t.elapsed());
             }
             start.elapsed()
@@ -92,6 +93,7 @@ fn runtime(dir: &Path) -> Runtime {
     let widget_log = serde_json::json!({ "data_dir": dir.join("widget-log") });
     let config = RuntimeConfig {
         bridge: BridgeConfig { venv: venv(), config_json: widget_log.to_string(), threads: 2 },
+        upstream: UpstreamConfig::new(Provider::Offline),
         privacy: PrivacyLevel::Full,
         settings: Settings::default(),
     };

@@ -3,12 +3,13 @@
 //! The caller's thread (the UI's main thread, the CLI, the HTTP server) never
 //! runs actix: it sends ops through the client and follows the journal.
 
-use crate::cache_bridge::{Bridge, BridgeConfig, BridgeError};
+use crate::cache_bridge::{BridgeConfig, BridgeError, Cache};
 use crate::journal::Journal;
 use crate::pipeline::{
     ActOnSuggestion, Ask, CloseSession, Decide, Delivery, GiveFeedback, OpenSession, Pipeline, Proxied, Settings,
     SubmitPrompt, SubmitProxied,
 };
+use crate::upstream::{Upstream, UpstreamConfig, UpstreamError, UpstreamRuntime};
 use actix::{Actor, Addr, System};
 use lantern_events::schema::{
     Decision, EndReason, EntryId, FeedbackVerdict, FrontendKind, PrivacyLevel, SuggestionAction,
@@ -23,6 +24,8 @@ use thiserror::Error;
 pub struct RuntimeConfig {
     /// How to start Widget-Log.
     pub bridge: BridgeConfig,
+    /// How to reach the model.
+    pub upstream: UpstreamConfig,
     /// Privacy level of the journal.
     pub privacy: PrivacyLevel,
     /// Pipeline behaviour.
@@ -36,6 +39,9 @@ pub enum StartError {
     /// Widget-Log could not be started; the message says what to run.
     #[error(transparent)]
     Bridge(#[from] BridgeError),
+    /// The upstream client could not be built.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
     /// A thread could not be started.
     #[error("cannot start a runtime thread: {0}")]
     Thread(#[from] std::io::Error),
@@ -47,9 +53,9 @@ pub enum StartError {
 /// The running system. Dropping it stops the actors and Widget-Log.
 pub struct Runtime {
     client: Client,
-    bridge: Arc<Bridge>,
     system: System,
     thread: Option<JoinHandle<()>>,
+    upstream: Option<UpstreamRuntime>,
 }
 
 /// What frontends hold: send ops, follow events.
@@ -57,34 +63,30 @@ pub struct Runtime {
 pub struct Client {
     pipeline: Addr<Pipeline>,
     journal: Journal,
-    bridge: Arc<Bridge>,
+    cache: Arc<Cache>,
+    upstream: Upstream,
 }
 
 impl Runtime {
     /// Starts Widget-Log (on the caller's thread, so errors come back here),
-    /// then the actors on a thread of their own.
+    /// the upstream client, then the actors on a thread of their own.
     pub fn start(log: Arc<EventLog>, config: RuntimeConfig) -> Result<Self, StartError> {
-        let bridge = Arc::new(Bridge::start(&config.bridge)?);
+        let cache = Arc::new(Cache::start(&config.bridge)?);
+        let (upstream, upstream_runtime) = Upstream::start(config.upstream)?;
         let journal = Journal::new(log, config.privacy)?;
-        let actors_bridge = bridge.clone();
         let (tx, rx) = std::sync::mpsc::channel();
-        let j = journal.clone();
+        let (j, c, u) = (journal.clone(), cache.clone(), upstream.clone());
         let thread = std::thread::Builder::new().name("lantern-actors".into()).spawn(move || {
             let system = System::new();
-            let addr = system.block_on(async move { Pipeline::new(j, actors_bridge, config.settings).start() });
+            let addr = system.block_on(async move { Pipeline::new(j, c, u, config.settings).start() });
             let _ = tx.send((addr, System::current()));
             if let Err(e) = system.run() {
                 tracing::error!(error = %e, "actor system stopped with an error");
             }
         })?;
         let (pipeline, system) = rx.recv().map_err(|_| StartError::System)?;
-        let client = Client { pipeline, journal, bridge: bridge.clone() };
-        Ok(Runtime { client, bridge, system, thread: Some(thread) })
-    }
-
-    /// The running Widget-Log, for what is not an event (its own statistics).
-    pub fn bridge(&self) -> &Bridge {
-        &self.bridge
+        let client = Client { pipeline, journal, cache, upstream };
+        Ok(Runtime { client, system, thread: Some(thread), upstream: Some(upstream_runtime) })
     }
 
     /// A handle for a frontend.
@@ -100,6 +102,7 @@ impl Drop for Runtime {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        drop(self.upstream.take());
     }
 }
 
@@ -127,16 +130,21 @@ impl Client {
     /// policy `Ask`, a decision is awaited from any frontend
     /// ([`Client::decide`]) until the pipeline's decision timeout, after
     /// which the original is sent.
-    pub fn submit_proxied(&self, ask: Ask, proxied: Proxied) -> tokio::sync::mpsc::UnboundedReceiver<Delivery> {
-        let (reply, answers) = tokio::sync::mpsc::unbounded_channel();
+    pub fn submit_proxied(&self, ask: Ask, proxied: Proxied) -> tokio::sync::mpsc::Receiver<Delivery> {
+        let (reply, answers) = tokio::sync::mpsc::channel(32);
         self.pipeline.do_send(SubmitProxied { ask, proxied: Arc::new(proxied), reply });
         answers
     }
 
-    /// The running Widget-Log, for what is not an event (statistics, health,
-    /// token counts).
-    pub fn bridge(&self) -> &Arc<Bridge> {
-        &self.bridge
+    /// The response cache, for what is not an event (its own statistics, health).
+    pub fn cache(&self) -> &Arc<Cache> {
+        &self.cache
+    }
+
+    /// The upstream client, for calls outside the pipeline (`count_tokens`)
+    /// and its in-flight figures.
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
     }
 
     /// Decides on a refinement awaiting a user.

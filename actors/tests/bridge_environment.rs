@@ -1,10 +1,10 @@
 //! A missing or wrong Python environment is a clear error naming the fix.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use lantern_actors::cache_bridge::{Bridge, BridgeConfig, BridgeError};
+use lantern_actors::cache_bridge::{BridgeConfig, BridgeError, Cache};
 
 fn start(venv: &std::path::Path) -> BridgeError {
-    Bridge::start(&BridgeConfig { venv: venv.to_owned(), config_json: "{}".into(), threads: 1 }).err().unwrap()
+    Cache::start(&BridgeConfig { venv: venv.to_owned(), config_json: "{}".into(), threads: 1 }).err().unwrap()
 }
 
 #[test]

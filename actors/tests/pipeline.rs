@@ -12,21 +12,19 @@ use lantern_events::{Envelope, EventLog, Recv, RequestId, Subscription};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{ask, fake, fake_received, found_under, venv};
+use support::{anthropic, ask, fake, fake_received, found_under, venv};
 
 const KEY_IN_PROMPT: &str = "sk-ant-api03-PLANTEDinPROMPT0123456789abcdefgh";
 const KEY_FOR_UPSTREAM: &str = "sk-ant-api03-PLANTEDforUPSTREAM0123456789abcd";
 
 fn runtime(dir: &Path, base_url: &str, settings: Settings) -> (Arc<EventLog>, Runtime) {
     let log = Arc::new(EventLog::open(&dir.join("events.redb")).unwrap());
-    let widget_log = serde_json::json!({
-        "data_dir": dir.join("widget-log"),
-        "upstream": {"provider": "anthropic", "max_retries": 0, "anthropic": {"base_url": base_url}},
-    });
+    let widget_log = serde_json::json!({"data_dir": dir.join("widget-log")});
     let config = RuntimeConfig {
         bridge: BridgeConfig { venv: venv(), config_json: widget_log.to_string(), threads: 2 },
+        upstream: anthropic(base_url, KEY_FOR_UPSTREAM),
         privacy: PrivacyLevel::Full,
-        settings: Settings { api_key: Some(KEY_FOR_UPSTREAM.into()), ..settings },
+        settings,
     };
     let rt = Runtime::start(log.clone(), config).unwrap();
     (log, rt)
@@ -206,6 +204,7 @@ fn a_missing_python_environment_stops_the_start_with_the_fix() {
     let log = Arc::new(EventLog::open(&dir.path().join("events.redb")).unwrap());
     let config = RuntimeConfig {
         bridge: BridgeConfig { venv: dir.path().join("no-venv"), config_json: "{}".into(), threads: 1 },
+        upstream: anthropic("http://127.0.0.1:9", "k"),
         privacy: PrivacyLevel::Full,
         settings: Settings::default(),
     };

@@ -18,18 +18,11 @@ use support::{fake, first_of, venv};
 
 fn start(dir: &std::path::Path, url: &str, source: Source) -> Runtime {
     let log = Arc::new(EventLog::open(&dir.join("events.redb")).unwrap());
-    let widget_log = serde_json::json!({
-        "data_dir": dir.join("widget-log"),
-        "upstream": {"provider": "anthropic", "max_retries": 0, "anthropic": {"base_url": url}},
-    });
-    let settings = Settings {
-        suggest_with: SuggestWith::Llm(source),
-        refine_with_llm: true,
-        api_key: Some("test-key".into()),
-        ..Settings::default()
-    };
+    let widget_log = serde_json::json!({"data_dir": dir.join("widget-log")});
+    let settings = Settings { suggest_with: SuggestWith::Llm(source), refine_with_llm: true, ..Settings::default() };
     let config = RuntimeConfig {
         bridge: BridgeConfig { venv: venv(), config_json: widget_log.to_string(), threads: 2 },
+        upstream: support::anthropic(url, "test-key"),
         privacy: PrivacyLevel::Full,
         settings,
     };

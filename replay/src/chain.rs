@@ -43,6 +43,8 @@ pub struct RequestChain {
     pub submitted: Option<Stamped<PromptSubmitted>>,
     /// The Refiner's proposal.
     pub proposal: Option<Stamped<RefinementProposed>>,
+    /// Why the Refiner left the request alone, when it did.
+    pub skipped: Option<Stamped<RefinementSkipped>>,
     /// The decision between original and refined.
     pub decision: Option<Stamped<ApprovalDecided>>,
     /// The cache lookup.
@@ -68,6 +70,7 @@ impl RequestChain {
             session,
             submitted: None,
             proposal: None,
+            skipped: None,
             decision: None,
             cache: None,
             upstream: None,
@@ -150,6 +153,7 @@ impl Chains {
         match &e.event {
             Event::PromptSubmitted(v) => chain.submitted = Some(stamp!(v)),
             Event::RefinementProposed(v) => chain.proposal = Some(stamp!(v)),
+            Event::RefinementSkipped(v) => chain.skipped = Some(stamp!(v)),
             Event::ApprovalDecided(v) => chain.decision = Some(stamp!(v)),
             Event::CacheChecked(v) => chain.cache = Some(stamp!(v)),
             Event::UpstreamCompleted(v) => chain.upstream = Some(stamp!(v)),
@@ -206,13 +210,15 @@ pub struct Turns {
 }
 
 impl Turns {
-    /// Indexes the turns of every chain. A prompt counts as a turn once its
-    /// decision was made (that is when the pipeline sends it and records it).
+    /// Indexes the turns of every chain. A prompt counts as a turn once it
+    /// was sent: when its decision was made, or its refinement skipped
+    /// (that is when the pipeline sends it and records it).
     pub fn new(chains: &Chains) -> Self {
         let mut by_session: HashMap<SessionId, Vec<(u64, Option<String>)>> = HashMap::new();
         for c in chains.iter() {
-            if let Some(d) = &c.decision {
-                by_session.entry(c.session).or_default().push((d.seq, c.prompt().map(str::to_owned)));
+            let sent = c.decision.as_ref().map(|d| d.seq).or(c.skipped.as_ref().map(|s| s.seq));
+            if let Some(seq) = sent {
+                by_session.entry(c.session).or_default().push((seq, c.prompt().map(str::to_owned)));
             }
         }
         for turns in by_session.values_mut() {

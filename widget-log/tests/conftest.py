@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Any
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from widget_log.cache import Cache
 from widget_log.config import load_config
 from widget_log.embed import Embedder
+from widget_log.key import RequestKey, prompt_key
 from widget_log.store import Store
 from widget_log.testing.fake_anthropic import FakeAnthropic
 from widget_log.verify import Verifier
@@ -49,14 +51,10 @@ def msg(text: str = "an answer", stop: str = "end_turn") -> dict[str, Any]:
     }
 
 
-def req(text: str, **extra: Any) -> dict[str, Any]:
-    body = {
-        "model": "claude-test",
-        "max_tokens": 256,
-        "messages": [{"role": "user", "content": text}],
-    }
-    body.update(extra)
-    return body
+def req(text: str, **context: Any) -> RequestKey:
+    """The key of a one-turn prompt; ``context`` stands for the rest of the request."""
+    model = str(context.pop("model", "claude-test"))
+    return prompt_key(text, context=json.dumps(context, sort_keys=True), model=model)
 
 
 @pytest.fixture

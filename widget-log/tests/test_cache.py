@@ -17,7 +17,7 @@ def test_exact_then_semantic_hit(make_cache):
     eid = c.put(req("How do I reverse a list in Python?"), msg("use reversed()"))
     r = c.lookup(req("How do I reverse a list in Python?"))
     assert r.outcome == {"outcome": "exact_hit", "entry_id": eid}
-    assert r.response["content"][0]["text"] == "use reversed()"
+    assert r.message["content"][0]["text"] == "use reversed()"
     s = c.lookup(req("whats the pythonic way to reverse a list"))
     assert s.outcome["outcome"] == "semantic_hit"
     assert s.outcome["entry_id"] == eid

@@ -47,6 +47,16 @@ pub enum BridgeError {
         /// What went wrong.
         detail: String,
     },
+    /// Widget-Log reported a failure of its own (its store, its model, a bad request).
+    #[error("the cache failed in {function}: {message} ({kind})")]
+    Cache {
+        /// The bridge function called.
+        function: &'static str,
+        /// Widget-Log's error kind.
+        kind: String,
+        /// What went wrong.
+        message: String,
+    },
     /// The bridge threads have stopped.
     #[error("the Python bridge has stopped")]
     Stopped,

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyModule;
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 /// How to start the bridge.
 #[derive(Debug, Clone)]
@@ -19,41 +19,33 @@ pub struct BridgeConfig {
     pub threads: usize,
 }
 
-enum Call {
-    /// A function taking one optional string argument and returning a JSON string.
-    Json { function: &'static str, arg: Option<String>, reply: Reply },
-    /// `stream(request)`: each chunk is handed over before the next is pulled.
-    Stream { request: String, chunks: ChunkSink },
+/// The arguments of a bridge function: none, one or two strings.
+pub(super) enum Args {
+    None,
+    One(String),
+    Two(String, String),
 }
 
-/// Where streamed chunks go: a blocking iterator, or an async receiver.
-enum ChunkSink {
-    Blocking(Sender<Result<String, BridgeError>>),
-    Async(mpsc::Sender<Result<String, BridgeError>>),
-}
+/// What a bridge function returns: a JSON string, and for `lookup` the
+/// stored answer's text too.
+pub(super) type Answer = (String, Option<String>);
 
-impl ChunkSink {
-    /// Hands one chunk over with the interpreter released, so that a slow
-    /// consumer never stalls the other bridge threads; `false` when the
-    /// consumer has gone.
-    fn send(&self, py: Python<'_>, chunk: Result<String, BridgeError>) -> bool {
-        py.detach(|| match self {
-            ChunkSink::Blocking(tx) => tx.send(chunk).is_ok(),
-            ChunkSink::Async(tx) => tx.blocking_send(chunk).is_ok(),
-        })
-    }
+struct Call {
+    function: &'static str,
+    args: Args,
+    reply: Reply,
 }
 
 /// Where an answer goes: a blocking caller waits on a crossbeam channel
 /// (which spins briefly before parking, so back-to-back calls skip a
 /// thread wake-up), an async caller awaits a oneshot.
 enum Reply {
-    Blocking(Sender<Result<String, BridgeError>>),
-    Async(oneshot::Sender<Result<String, BridgeError>>),
+    Blocking(Sender<Result<Answer, BridgeError>>),
+    Async(oneshot::Sender<Result<Answer, BridgeError>>),
 }
 
 impl Reply {
-    fn send(self, answer: Result<String, BridgeError>) {
+    fn send(self, answer: Result<Answer, BridgeError>) {
         match self {
             Reply::Blocking(tx) => {
                 let _ = tx.send(answer);
@@ -69,16 +61,7 @@ impl Reply {
 pub struct Bridge {
     tx: Option<Sender<Call>>,
     threads: Vec<JoinHandle<()>>,
-}
-
-/// Chunks of a streamed answer, pulled from Python one at a time.
-pub struct ChunkStream(Receiver<Result<String, BridgeError>>);
-
-impl Iterator for ChunkStream {
-    type Item = Result<String, BridgeError>;
-    fn next(&mut self) -> Option<Self::Item> {
-        self.0.recv().ok()
-    }
+    initialized: serde_json::Value,
 }
 
 fn py_err(function: &'static str) -> impl Fn(PyErr) -> BridgeError {
@@ -116,45 +99,23 @@ fn import_bridge(py: Python<'_>, venv: &Path) -> Result<Py<PyModule>, BridgeErro
         .map_err(|e| BridgeError::WidgetLogMissing { venv: venv.to_owned(), detail: e.to_string() })
 }
 
-fn call_json(
-    py: Python<'_>,
-    module: &Py<PyModule>,
-    function: &'static str,
-    arg: Option<&str>,
-) -> Result<String, BridgeError> {
+fn call(py: Python<'_>, module: &Py<PyModule>, function: &'static str, args: &Args) -> Result<Answer, BridgeError> {
     let m = module.bind(py);
-    let out = match arg {
-        Some(a) => m.call_method1(function, (a,)),
-        None => m.call_method0(function),
+    let out = match args {
+        Args::None => m.call_method0(function),
+        Args::One(a) => m.call_method1(function, (a.as_str(),)),
+        Args::Two(a, b) => m.call_method1(function, (a.as_str(), b.as_str())),
     };
-    out.and_then(|o| o.extract::<String>()).map_err(py_err(function))
-}
-
-fn stream(py: Python<'_>, module: &Py<PyModule>, request: &str, chunks: &ChunkSink) {
-    let iter = module.bind(py).call_method1("stream", (request,)).and_then(|it| it.try_iter());
-    let iter = match iter {
-        Ok(it) => it,
-        Err(e) => {
-            chunks.send(py, Err(py_err("stream")(e)));
-            return;
-        }
-    };
-    for item in iter {
-        let chunk = item.and_then(|c| c.extract::<String>()).map_err(py_err("stream"));
-        let failed = chunk.is_err();
-        // A consumer that went away ends the stream; Python's generator is closed when dropped.
-        if !chunks.send(py, chunk) || failed {
-            return;
-        }
+    let out = out.map_err(py_err(function))?;
+    if let Ok(pair) = out.extract::<(String, Option<String>)>() {
+        return Ok(pair);
     }
+    out.extract::<String>().map(|s| (s, None)).map_err(py_err(function))
 }
 
 fn serve(module: &Py<PyModule>, rx: &Receiver<Call>) {
-    while let Ok(call) = rx.recv() {
-        Python::attach(|py| match call {
-            Call::Json { function, arg, reply } => reply.send(call_json(py, module, function, arg.as_deref())),
-            Call::Stream { request, chunks } => stream(py, module, &request, &chunks),
-        });
+    while let Ok(Call { function, args, reply }) = rx.recv() {
+        reply.send(Python::attach(|py| call(py, module, function, &args)));
     }
 }
 
@@ -166,23 +127,24 @@ impl Bridge {
             return Err(BridgeError::VenvMissing { venv: config.venv.clone() });
         }
         let (tx, rx) = unbounded::<Call>();
-        let (ready_tx, ready_rx) = bounded::<Result<(), BridgeError>>(1);
+        let (ready_tx, ready_rx) = bounded::<Result<Option<serde_json::Value>, BridgeError>>(1);
         let mut threads = Vec::new();
+        let mut initialized = serde_json::Value::Null;
         for i in 0..config.threads.clamp(1, 8) {
             let (rx, ready, venv, init) =
                 (rx.clone(), ready_tx.clone(), config.venv.clone(), (i == 0).then(|| config.config_json.clone()));
             let spawned = std::thread::Builder::new().name(format!("lantern-py-{i}")).spawn(move || {
-                let module = Python::attach(|py| -> Result<Py<PyModule>, BridgeError> {
+                let module = Python::attach(|py| -> Result<_, BridgeError> {
                     let module = import_bridge(py, &venv)?;
-                    if let Some(init) = init {
-                        let answer = call_json(py, &module, "initialize", Some(&init))?;
-                        check_initialized(&answer)?;
-                    }
-                    Ok(module)
+                    let answer = match init {
+                        Some(init) => Some(check_initialized(&call(py, &module, "initialize", &Args::One(init))?.0)?),
+                        None => None,
+                    };
+                    Ok((module, answer))
                 });
                 match module {
-                    Ok(m) => {
-                        let _ = ready.send(Ok(()));
+                    Ok((m, answer)) => {
+                        let _ = ready.send(Ok(answer));
                         drop(ready);
                         serve(&m, &rx);
                     }
@@ -197,7 +159,11 @@ impl Bridge {
             }
             // Start threads one at a time: the first imports and initialises.
             match ready_rx.recv() {
-                Ok(Ok(())) => {}
+                Ok(Ok(answer)) => {
+                    if let Some(a) = answer {
+                        initialized = a;
+                    }
+                }
                 Ok(Err(e)) => {
                     drop(tx);
                     for h in threads {
@@ -208,84 +174,46 @@ impl Bridge {
                 Err(_) => return Err(BridgeError::Stopped),
             }
         }
-        Ok(Bridge { tx: Some(tx), threads })
+        Ok(Bridge { tx: Some(tx), threads, initialized })
     }
 
     fn send(&self, call: Call) -> Result<(), BridgeError> {
         self.tx.as_ref().ok_or(BridgeError::Stopped)?.send(call).map_err(|_| BridgeError::Stopped)
     }
 
-    /// Blocking call; not for use inside an async runtime (use [`Bridge::call`]).
-    fn json(&self, function: &'static str, arg: Option<String>) -> Result<String, BridgeError> {
+    /// What `initialize` answered.
+    pub(super) fn initialized(&self) -> &serde_json::Value {
+        &self.initialized
+    }
+
+    /// Calls a bridge function and blocks for its answer; not for use
+    /// inside an async runtime (use [`Bridge::call`]).
+    pub(super) fn call_blocking(&self, function: &'static str, args: Args) -> Result<Answer, BridgeError> {
         let (reply, answer) = bounded(1);
-        self.send(Call::Json { function, arg, reply: Reply::Blocking(reply) })?;
+        self.send(Call { function, args, reply: Reply::Blocking(reply) })?;
         answer.recv().map_err(|_| BridgeError::Stopped)?
     }
 
-    /// Calls a bridge function without blocking: `process`, `peek`, `stats`,
-    /// `health`, `invalidate` or `count_tokens` (the ones taking at most one string).
-    pub fn call(
+    /// Calls a bridge function without blocking.
+    pub(super) fn call(
         &self,
         function: &'static str,
-        arg: Option<String>,
-    ) -> impl std::future::Future<Output = Result<String, BridgeError>> + 'static {
+        args: Args,
+    ) -> impl std::future::Future<Output = Result<Answer, BridgeError>> + Send + use<> {
         let (reply, answer) = oneshot::channel();
-        let queued = self.send(Call::Json { function, arg, reply: Reply::Async(reply) });
+        let queued = self.send(Call { function, args, reply: Reply::Async(reply) });
         async move {
             queued?;
             answer.await.map_err(|_| BridgeError::Stopped)?
         }
     }
-
-    /// `widget_log.bridge.process(request_json)`: cache lookup, then upstream on a miss.
-    pub fn process(&self, request_json: &str) -> Result<String, BridgeError> {
-        self.json("process", Some(request_json.to_owned()))
-    }
-
-    /// `widget_log.bridge.peek(request_json)`: what a lookup would find, changing nothing.
-    pub fn peek(&self, request_json: &str) -> Result<String, BridgeError> {
-        self.json("peek", Some(request_json.to_owned()))
-    }
-
-    /// `widget_log.bridge.stream(request_json)`: the SSE events, then a `lantern_result` chunk.
-    pub fn stream(&self, request_json: &str) -> Result<ChunkStream, BridgeError> {
-        let (chunks, rx) = bounded(0);
-        self.send(Call::Stream { request: request_json.to_owned(), chunks: ChunkSink::Blocking(chunks) })?;
-        Ok(ChunkStream(rx))
-    }
-
-    /// [`Bridge::stream`] for async callers: the chunks arrive on a channel
-    /// (a few are buffered, so Python runs slightly ahead of a slow reader).
-    pub fn stream_async(
-        &self,
-        request_json: String,
-    ) -> Result<mpsc::Receiver<Result<String, BridgeError>>, BridgeError> {
-        let (chunks, rx) = mpsc::channel(16);
-        self.send(Call::Stream { request: request_json, chunks: ChunkSink::Async(chunks) })?;
-        Ok(rx)
-    }
-
-    /// Cache statistics (JSON).
-    pub fn stats(&self) -> Result<String, BridgeError> {
-        self.json("stats", None)
-    }
-
-    /// Health (JSON).
-    pub fn health(&self) -> Result<String, BridgeError> {
-        self.json("health", None)
-    }
-
-    /// Invalidates a cache entry (a user said its answer was wrong).
-    pub fn invalidate(&self, entry_id: &str) -> Result<String, BridgeError> {
-        self.json("invalidate", Some(entry_id.to_owned()))
-    }
 }
 
-fn check_initialized(answer: &str) -> Result<(), BridgeError> {
+fn check_initialized(answer: &str) -> Result<serde_json::Value, BridgeError> {
     let v: serde_json::Value = serde_json::from_str(answer)
         .map_err(|e| BridgeError::Python { function: "initialize", detail: format!("malformed answer: {e}") })?;
     if v["ok"].as_bool() == Some(true) {
-        Ok(())
+        Ok(v)
     } else {
         Err(BridgeError::Initialize(v["error"]["message"].as_str().unwrap_or(answer).to_owned()))
     }
@@ -294,7 +222,7 @@ fn check_initialized(answer: &str) -> Result<(), BridgeError> {
 impl Drop for Bridge {
     fn drop(&mut self) {
         if self.tx.is_some() {
-            let _ = self.json("shutdown", None);
+            let _ = self.call_blocking("shutdown", Args::None);
         }
         self.tx = None;
         for h in self.threads.drain(..) {

@@ -1,30 +1,31 @@
-//! The pipeline actor: runs each request's [`Chain`], doing the I/O its steps ask for.
+//! The pipeline actor: runs each request's [`Chain`] and routes the work its
+//! steps ask for. The work itself (refining, sending, suggesting) runs on the
+//! upstream runtime; the actor only journals and routes.
 
+use super::answer::{Looked, Sent};
 use super::chain::{Ask, Chain, Input, Step};
 use super::ops::{ActOnSuggestion, CloseSession, Decide, GiveFeedback, OpenSession, SubmitPrompt, SubmitProxied};
 use super::proxied::{Delivery, Proxied};
-use super::shape::Shape;
-use crate::cache_bridge::Bridge;
-use crate::cache_bridge::contract::{WireMiss, WireOutcome, parse_process};
+use super::route::{Route, Target};
+use super::send::{self, Job};
+use crate::cache_bridge::{Cache, CacheMode, SemanticMode};
 use crate::journal::Journal;
-use crate::refiner::{RefineInput, RefinerConfig, llm as refiner_llm, refine};
-use crate::suggester::{SuggestInput, Suggestions, heuristic, llm};
+use crate::refiner::{RefineInput, RefinerConfig, refine, shell as refiner};
+use crate::suggester::shell::{self as suggester, SuggestWith, Suggesting, Turns};
+use crate::upstream::{Failure, Upstream};
 use actix::prelude::*;
 use lantern_events::schema::*;
 use lantern_events::{Actor as Who, NewEvent, RequestId, SessionId, Timestamp};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::Sender;
 
-/// The user turns a session remembers for suggestions (a proxy's session
-/// lives as long as the server: it must not grow without end).
-const REMEMBERED_TURNS: usize = 32;
 /// The suggestion offers a session remembers, for `ActOnSuggestion`.
 const REMEMBERED_OFFERS: usize = 64;
 
-/// How the pipeline behaves. Its `Debug` never shows the API key.
-#[derive(Clone)]
+/// How the pipeline behaves.
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Refiner configuration.
     pub refiner: RefinerConfig,
@@ -40,34 +41,8 @@ pub struct Settings {
     pub suggest_with: SuggestWith,
     /// Whether the model rewrites the rules' proposal (off by default).
     pub refine_with_llm: bool,
-    /// Upstream API key to pass to Widget-Log. Normally `None`: Widget-Log
-    /// reads it from its configured environment variable. Never journaled.
-    pub api_key: Option<String>,
-}
-
-/// Where suggestions come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SuggestWith {
-    /// Local rules (offline).
-    Heuristic,
-    /// The upstream model, from this input; the heuristic answers when the
-    /// model gives nothing usable (and is labelled as such).
-    Llm(llm::Source),
-}
-
-impl std::fmt::Debug for Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
-            .field("refiner", &self.refiner)
-            .field("decision_timeout", &self.decision_timeout)
-            .field("namespace", &self.namespace)
-            .field("max_tokens", &self.max_tokens)
-            .field("suggestions", &self.suggestions)
-            .field("suggest_with", &self.suggest_with)
-            .field("refine_with_llm", &self.refine_with_llm)
-            .field("api_key", &self.api_key.as_ref().map(|_| "[set]"))
-            .finish()
-    }
+    /// Whether a verified paraphrase may be served from the cache.
+    pub semantic: SemanticMode,
 }
 
 impl Default for Settings {
@@ -80,7 +55,7 @@ impl Default for Settings {
             suggestions: 3,
             suggest_with: SuggestWith::Heuristic,
             refine_with_llm: false,
-            api_key: None,
+            semantic: SemanticMode::Serve,
         }
     }
 }
@@ -89,34 +64,36 @@ impl Default for Settings {
 struct SessionState {
     /// The frontend that opened the session (events it causes name it).
     frontend: Option<FrontendKind>,
-    user_turns: Vec<String>,
+    turns: Turns,
     /// `SuggestionsOffered` seq → the suggested prompts.
     offers: HashMap<u64, Vec<String>>,
 }
 
 struct Running {
     chain: Chain,
+    route: Route,
     last_seq: Option<u64>,
     submitted: Instant,
     proposed: Option<Instant>,
     timeout: Option<SpawnHandle>,
-    /// A whole request handed over by a frontend, and where its answer goes.
-    proxied: Option<(Arc<Proxied>, UnboundedSender<Delivery>)>,
+    /// Where a frontend that handed the request over whole wants its answer.
+    reply: Option<Sender<Delivery>>,
 }
 
 /// The actor. Frontends reach it through [`crate::runtime::Client`].
 pub struct Pipeline {
     journal: Journal,
-    pub(super) bridge: Arc<Bridge>,
+    cache: Arc<Cache>,
+    upstream: Upstream,
     settings: Settings,
     sessions: HashMap<SessionId, SessionState>,
     running: HashMap<RequestId, Running>,
 }
 
 impl Pipeline {
-    /// A pipeline over a journal and a started bridge.
-    pub fn new(journal: Journal, bridge: Arc<Bridge>, settings: Settings) -> Self {
-        Pipeline { journal, bridge, settings, sessions: HashMap::new(), running: HashMap::new() }
+    /// A pipeline over a journal, a started cache and an upstream client.
+    pub fn new(journal: Journal, cache: Arc<Cache>, upstream: Upstream, settings: Settings) -> Self {
+        Pipeline { journal, cache, upstream, settings, sessions: HashMap::new(), running: HashMap::new() }
     }
 
     fn record(
@@ -137,22 +114,29 @@ impl Pipeline {
         }
     }
 
-    pub(super) fn shape(&self) -> Shape {
-        Shape {
-            max_tokens: self.settings.max_tokens,
-            namespace: self.settings.namespace.clone(),
-            api_key: self.settings.api_key.clone(),
-        }
+    /// The namespace answers are cached in: offline answers apart
+    /// (`<ns>@offline`), so that none is ever served once a model is configured.
+    fn namespace(&self, asked: Option<&str>) -> String {
+        let ns = asked.unwrap_or(&self.settings.namespace);
+        if self.upstream.is_offline() { format!("{ns}@offline") } else { ns.to_owned() }
     }
 
-    fn bridge_request(&self, model: &str, prompt: &str) -> String {
-        self.shape().body(model, prompt, None, self.settings.max_tokens)
-    }
-
-    fn start(&mut self, ask: Ask, proxied: Option<(Arc<Proxied>, UnboundedSender<Delivery>)>, ctx: &mut Context<Self>) {
+    fn start(&mut self, ask: Ask, proxied: Option<(Arc<Proxied>, Sender<Delivery>)>, ctx: &mut Context<Self>) {
         let request = ask.request;
-        let (chain, steps) = Chain::start(ask);
-        let run = Running { chain, last_seq: None, submitted: Instant::now(), proposed: None, timeout: None, proxied };
+        let (route, skip, reply) = match proxied {
+            Some((p, reply)) => {
+                let skip = p.refinable().err();
+                let route = Route { namespace: self.namespace(p.namespace.as_deref()), mode: p.cache, target: Target::Proxied(p) };
+                (route, skip, Some(reply))
+            }
+            None => {
+                let target = Target::Prompt { model: ask.model.clone(), max_tokens: self.settings.max_tokens };
+                (Route { target, namespace: self.namespace(None), mode: CacheMode::Default }, None, None)
+            }
+        };
+        let (chain, steps) = Chain::start(ask, skip);
+        let run =
+            Running { chain, route, last_seq: None, submitted: Instant::now(), proposed: None, timeout: None, reply };
         self.running.insert(request, run);
         self.run(request, steps, ctx);
     }
@@ -171,34 +155,10 @@ impl Pipeline {
     fn run(&mut self, request: RequestId, steps: Vec<Step>, ctx: &mut Context<Self>) {
         for step in steps {
             let Some(run) = self.running.get(&request) else { return };
-            let ask = run.chain.ask().clone();
+            let session = run.chain.ask().session;
             match step {
-                Step::Record(actor, event) => {
-                    let event = *event;
-                    let offered = match &event {
-                        Event::SuggestionsOffered(s) => {
-                            Some(s.suggestions.iter().map(|x| x.text.display()).collect::<Vec<_>>())
-                        }
-                        _ => None,
-                    };
-                    let seq = self.record(ask.session, Some(request), actor, run.last_seq, event);
-                    if let Some(r) = self.running.get_mut(&request) {
-                        r.last_seq = seq.or(r.last_seq);
-                    }
-                    if let (Some(seq), Some(prompts)) = (seq, offered) {
-                        let offers = &mut self.sessions.entry(ask.session).or_default().offers;
-                        offers.insert(seq, prompts);
-                        if offers.len() > REMEMBERED_OFFERS
-                            && let Some(oldest) = offers.keys().min().copied()
-                        {
-                            offers.remove(&oldest);
-                        }
-                    }
-                }
-                Step::Refine => {
-                    let proxied = run.proxied.as_ref().map(|(p, _)| p.clone());
-                    self.refine(request, &ask, proxied, ctx)
-                }
+                Step::Record(actor, event) => self.journal_step(request, session, actor, *event),
+                Step::Refine => self.refine(request, ctx),
                 Step::AwaitDecision => {
                     let timeout = self.settings.decision_timeout;
                     let handle = ctx.run_later(timeout, move |act, ctx| {
@@ -211,29 +171,8 @@ impl Pipeline {
                         r.timeout = Some(handle);
                     }
                 }
-                Step::Send(prompt) => {
-                    // The user's own words, not Lantern's additions, are their turn.
-                    let turns = &mut self.sessions.entry(ask.session).or_default().user_turns;
-                    turns.push(ask.prompt.clone());
-                    if turns.len() > REMEMBERED_TURNS {
-                        turns.remove(0);
-                    }
-                    let submitted = run.submitted;
-                    if let Some((proxied, reply)) = run.proxied.clone() {
-                        self.send_proxied(request, &proxied, reply, &prompt, submitted, ctx);
-                        continue;
-                    }
-                    let call = self.bridge.call("process", Some(self.bridge_request(&ask.model, &prompt)));
-                    ctx.spawn(call.into_actor(self).map(move |answer, act, ctx| {
-                        let since_submit_ms = submitted.elapsed().as_millis() as u64;
-                        let input = match answer.and_then(|json| parse_process(&json)) {
-                            Ok(result) => Input::Answered { result: result.map(Box::new), since_submit_ms },
-                            Err(e) => Input::BridgeFailed(e.to_string()),
-                        };
-                        act.feed(request, input, ctx);
-                    }));
-                }
-                Step::Suggest(reply) => self.suggest(request, ask.session, &ask.model, reply, ctx),
+                Step::Send(prompt) => self.send(request, &prompt, ctx),
+                Step::Suggest(reply) => self.suggest(request, session, reply, ctx),
                 Step::Finish => {
                     self.running.remove(&request);
                 }
@@ -241,111 +180,105 @@ impl Pipeline {
         }
     }
 
-    fn heuristic(&self, session: SessionId, reply: &str) -> Option<Suggestions> {
-        if self.settings.suggestions == 0 {
-            return None;
+    fn journal_step(&mut self, request: RequestId, session: SessionId, actor: Who, event: Event) {
+        let cause = self.running.get(&request).and_then(|r| r.last_seq);
+        let offered = match &event {
+            Event::SuggestionsOffered(s) => Some(s.suggestions.iter().map(|x| x.text.display()).collect::<Vec<_>>()),
+            _ => None,
+        };
+        let seq = self.record(session, Some(request), actor, cause, event);
+        if let Some(r) = self.running.get_mut(&request) {
+            r.last_seq = seq.or(r.last_seq);
         }
-        let turns = self.sessions.get(&session).map(|s| s.user_turns.clone()).unwrap_or_default();
-        let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
-        heuristic(&SuggestInput { last_assistant: Some(reply), user_turns: &turns, max: self.settings.suggestions })
-    }
-
-    /// Suggests next prompts, from the upstream in LLM mode, else (or when
-    /// the model gives nothing usable) from the heuristic.
-    fn suggest(&mut self, request: RequestId, session: SessionId, model: &str, reply: String, ctx: &mut Context<Self>) {
-        let SuggestWith::Llm(source) = self.settings.suggest_with else {
-            let s = self.heuristic(session, &reply);
-            return self.feed(request, Input::Suggested(s), ctx);
-        };
-        let turns = self.sessions.get(&session).map(|s| s.user_turns.clone()).unwrap_or_default();
-        let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
-        let max = self.settings.suggestions;
-        let Some(ask) = llm::request(source, Some(&reply), &turns, max).filter(|_| max > 0) else {
-            let s = self.heuristic(session, &reply);
-            return self.feed(request, Input::Suggested(s), ctx);
-        };
-        let body = self.shape().body(model, &ask.user, Some(&ask.system), 300);
-        let call = self.bridge.call("process", Some(body));
-        let context = ask.context;
-        ctx.spawn(call.into_actor(self).map(move |answer, act, ctx| {
-            let from_llm = answer
-                .ok()
-                .and_then(|json| parse_process(&json).ok())
-                .and_then(Result::ok)
-                .and_then(|p| llm::parse(&p.text(), max, context));
-            let s = from_llm.or_else(|| act.heuristic(session, &reply));
-            act.feed(request, Input::Suggested(s), ctx);
-        }));
-    }
-
-    /// Runs the Refiner (and, when enabled, lets the model rewrite its
-    /// proposal), then asks the cache what it would do with the original and
-    /// with the refined prompt.
-    fn refine(&mut self, request: RequestId, ask: &Ask, proxied: Option<Arc<Proxied>>, ctx: &mut Context<Self>) {
-        let config = self.settings.refiner.clone();
-        let rules = refine(&RefineInput::new(&ask.prompt, &ask.model, &ask.context), &config);
-        let (bridge, shape, ask, llm_on) =
-            (self.bridge.clone(), self.shape(), ask.clone(), self.settings.refine_with_llm);
-        let work = async move {
-            let mut proposal = rules;
-            if llm_on {
-                let body = shape.body(&ask.model, &proposal.refined, Some(refiner_llm::SYSTEM), shape.max_tokens);
-                let reply = bridge
-                    .call("process", Some(body))
-                    .await
-                    .ok()
-                    .and_then(|j| parse_process(&j).ok())
-                    .and_then(Result::ok);
-                if let Some(reply) = reply {
-                    let input = RefineInput::new(&ask.prompt, &ask.model, &ask.context);
-                    match refiner_llm::revise(&proposal, &input, &config, &ask.model, &reply.text()) {
-                        Ok(revised) => proposal = revised,
-                        Err(why) => tracing::info!(?why, "LLM rewrite not taken; the rules' proposal stands"),
-                    }
-                }
+        if let (Some(seq), Some(prompts)) = (seq, offered) {
+            let offers = &mut self.sessions.entry(session).or_default().offers;
+            offers.insert(seq, prompts);
+            if offers.len() > REMEMBERED_OFFERS
+                && let Some(oldest) = offers.keys().min().copied()
+            {
+                offers.remove(&oldest);
             }
-            // The lookups a send would make: the whole request when a frontend handed one over.
-            let peek = |prompt: &str| match &proxied {
-                Some(p) => shape.proxied(p, prompt, false),
-                None => shape.body(&ask.model, prompt, None, shape.max_tokens),
-            };
-            let original = outlook(bridge.call("peek", Some(peek(&ask.prompt))).await);
-            // Often nothing was changed: the same text needs no second lookup.
-            let refined = if proposal.refined == ask.prompt {
-                original.clone()
-            } else {
-                outlook(bridge.call("peek", Some(peek(&proposal.refined))).await)
-            };
-            (proposal, original, refined)
+        }
+    }
+
+    /// Proposes a refinement with the cache's outlook, off the actor.
+    fn refine(&mut self, request: RequestId, ctx: &mut Context<Self>) {
+        let Some(run) = self.running.get(&request) else { return };
+        let (ask, route, config) = (run.chain.ask().clone(), run.route.clone(), self.settings.refiner.clone());
+        let outside = refiner::Outside {
+            cache: self.cache.clone(),
+            upstream: self.upstream.clone(),
+            llm: self.settings.refine_with_llm,
+            max_tokens: self.settings.max_tokens,
+            mode: route.mode,
+            semantic: self.settings.semantic,
         };
-        ctx.spawn(work.into_actor(self).map(move |(proposal, original, refined), act, ctx| {
-            let outlook = CacheOutlook { original, refined };
+        let fallback = (ask.clone(), config.clone());
+        let work = self.upstream.spawn(refiner::propose(outside, ask, config, move |p| route.key(p)));
+        ctx.spawn(work.into_actor(self).map(move |proposed, act, ctx| {
+            let (proposal, outlook) = proposed.unwrap_or_else(|| {
+                // The upstream runtime is stopping: the rules' proposal, without an outlook.
+                let (ask, config) = fallback;
+                let none = PromptOutlook { nearest_similarity: None, verdict: OutlookVerdict::NoCandidate };
+                let p = refine(&RefineInput::new(&ask.prompt, &ask.model, &ask.context), &config);
+                (p, CacheOutlook { original: none.clone(), refined: none })
+            });
             act.feed(request, Input::Refined(Box::new((proposal, outlook))), ctx);
         }));
     }
-}
 
-/// The cache's answer to a peek, as a prompt outlook.
-fn outlook(answer: Result<String, crate::cache_bridge::BridgeError>) -> PromptOutlook {
-    #[derive(serde::Deserialize)]
-    struct Peek {
-        cache: WireOutcome,
+    /// Sends `prompt` through the cache and, on a miss, upstream, off the actor.
+    fn send(&mut self, request: RequestId, prompt: &str, ctx: &mut Context<Self>) {
+        let Some(run) = self.running.get_mut(&request) else { return };
+        let ask = run.chain.ask();
+        // The user's own words, not Lantern's additions, are their turn.
+        let turn = ask.prompt.clone();
+        let session = ask.session;
+        let (outbound, key, mode) = run.route.request(prompt);
+        let namespace = key.namespace.clone();
+        let job = Job {
+            cache: self.cache.clone(),
+            upstream: self.upstream.clone(),
+            key,
+            mode,
+            semantic: self.settings.semantic,
+            outbound,
+            reply: run.reply.take(),
+        };
+        let submitted = run.submitted;
+        self.sessions.entry(session).or_default().turns.push(turn);
+        let work = self.upstream.spawn(send::run(job));
+        ctx.spawn(work.into_actor(self).map(move |sent, act, ctx| {
+            let sent = sent.unwrap_or_else(|| Sent {
+                looked: Looked {
+                    outcome: CacheOutcome::Miss { reason: MissReason::Unavailable { message: "Lantern is stopping".into() } },
+                    namespace,
+                    latency_us: 0,
+                },
+                result: Err(Failure::new("stopping", "Lantern stopped before the answer came", true)),
+            });
+            let since_submit_ms = submitted.elapsed().as_millis() as u64;
+            act.feed(request, Input::Answered { sent: Box::new(sent), since_submit_ms }, ctx);
+        }));
     }
-    let peek = answer.ok().and_then(|json| serde_json::from_str::<Peek>(&json).ok());
-    let Some(Peek { cache }) = peek else {
-        // The cache could not be asked; the chain's own lookup will report why.
-        return PromptOutlook { nearest_similarity: None, verdict: OutlookVerdict::NoCandidate };
-    };
-    let (nearest_similarity, verdict) = match cache {
-        WireOutcome::ExactHit { .. } => (Some(1.0), OutlookVerdict::ExactHit),
-        WireOutcome::SemanticHit { similarity, .. } => (Some(similarity), OutlookVerdict::SemanticHit),
-        WireOutcome::Miss { reason } => match reason {
-            WireMiss::BelowThreshold { best } => (Some(best), OutlookVerdict::BelowThreshold),
-            WireMiss::GuardRejected { best, reason } => (Some(best), OutlookVerdict::GuardRejected { reason }),
-            WireMiss::Empty | WireMiss::Disabled | WireMiss::Bypassed => (None, OutlookVerdict::NoCandidate),
-        },
-    };
-    PromptOutlook { nearest_similarity, verdict }
+
+    /// Proposes next prompts after `reply`, off the actor.
+    fn suggest(&mut self, request: RequestId, session: SessionId, reply: String, ctx: &mut Context<Self>) {
+        let Some(run) = self.running.get(&request) else { return };
+        let how = Suggesting {
+            with: self.settings.suggest_with,
+            max: self.settings.suggestions,
+            upstream: self.upstream.clone(),
+            model: run.chain.ask().model.clone(),
+        };
+        let turns = self.sessions.get(&session).map(|s| s.turns.to_vec()).unwrap_or_default();
+        let work = self.upstream.spawn(suggester::suggest(how, reply, turns));
+        ctx.spawn(work.into_actor(self).map(move |s, act, ctx| act.feed(request, Input::Suggested(s.flatten()), ctx)));
+    }
+
+    fn frontend(&self, session: SessionId) -> FrontendKind {
+        self.sessions.get(&session).and_then(|s| s.frontend).unwrap_or(FrontendKind::Cli)
+    }
 }
 
 impl Actor for Pipeline {
@@ -359,16 +292,10 @@ impl Handler<OpenSession> for Pipeline {
         let started = Event::SessionStarted(SessionStarted {
             frontend: op.frontend,
             lantern_version: env!("CARGO_PKG_VERSION").into(),
-            privacy: self.journal_privacy(),
+            privacy: self.journal.privacy(),
             workspace: op.workspace,
         });
         self.record(op.session, None, Who::Frontend(op.frontend), None, started);
-    }
-}
-
-impl Pipeline {
-    fn journal_privacy(&self) -> PrivacyLevel {
-        self.journal.privacy()
     }
 }
 
@@ -376,13 +303,8 @@ impl Handler<CloseSession> for Pipeline {
     type Result = ();
     fn handle(&mut self, op: CloseSession, _: &mut Context<Self>) {
         let frontend = self.sessions.remove(&op.session).and_then(|s| s.frontend).unwrap_or(FrontendKind::Cli);
-        self.record(
-            op.session,
-            None,
-            Who::Frontend(frontend),
-            None,
-            Event::SessionEnded(SessionEnded { reason: op.reason }),
-        );
+        let ended = Event::SessionEnded(SessionEnded { reason: op.reason });
+        self.record(op.session, None, Who::Frontend(frontend), None, ended);
     }
 }
 
@@ -445,20 +367,16 @@ impl Handler<GiveFeedback> for Pipeline {
     type Result = ();
     fn handle(&mut self, op: GiveFeedback, ctx: &mut Context<Self>) {
         let invalidate = match (&op.verdict, &op.entry) {
-            (FeedbackVerdict::WrongAnswer, Some(entry)) => Some(self.bridge.call("invalidate", Some(entry.0.clone()))),
+            (FeedbackVerdict::WrongAnswer, Some(entry)) => Some(self.cache.invalidate(entry)),
             _ => None,
         };
         let done = async move {
             match invalidate {
-                Some(call) => call
-                    .await
-                    .ok()
-                    .and_then(|j| serde_json::from_str::<serde_json::Value>(&j).ok())
-                    .is_some_and(|v| v["invalidated"] == true),
+                Some(call) => call.await.unwrap_or(false),
                 None => false,
             }
         };
-        let frontend = self.sessions.get(&op.session).and_then(|s| s.frontend).unwrap_or(FrontendKind::Cli);
+        let frontend = self.frontend(op.session);
         ctx.spawn(done.into_actor(self).map(move |invalidated, act, _| {
             let event = Event::FeedbackGiven(FeedbackGiven {
                 response_seq: op.response_seq,

@@ -1,12 +1,13 @@
 //! The pure core of one request's chain:
-//! PromptSubmitted → RefinementProposed → ApprovalDecided → CacheChecked →
-//! UpstreamCompleted | UpstreamFailed → ResponseDelivered → SuggestionsOffered.
+//! PromptSubmitted → (RefinementProposed → ApprovalDecided | RefinementSkipped)
+//! → CacheChecked → UpstreamCompleted | UpstreamFailed → ResponseDelivered →
+//! SuggestionsOffered.
 //!
 //! [`Chain::on`] takes what happened and returns the [`Step`]s the shell must
 //! take: events to journal and work to start. It does no I/O and reads no
 //! clock; times come in with the inputs.
 
-use crate::cache_bridge::contract::{Failure, Processed, WireSource};
+use super::answer::Sent;
 use crate::refiner::Proposal;
 use crate::suggester::Suggestions;
 use lantern_events::schema::*;
@@ -47,15 +48,13 @@ pub enum Input {
         /// Milliseconds from proposal to decision.
         waited_ms: u64,
     },
-    /// Widget-Log answered (from the cache or upstream), or reported a failure.
+    /// The request was sent: the cache's outcome, then the answer or the failure.
     Answered {
-        /// The answer or the failure.
-        result: Result<Box<Processed>, Failure>,
+        /// What the send produced.
+        sent: Box<Sent>,
         /// Milliseconds from submission to now.
         since_submit_ms: u64,
     },
-    /// The bridge itself failed (Python missing, crashed, stopped).
-    BridgeFailed(String),
     /// The Suggester finished (with nothing to offer, or suggestions).
     Suggested(Option<Suggestions>),
 }
@@ -95,16 +94,29 @@ pub struct Chain {
 }
 
 impl Chain {
-    /// Starts a chain: the prompt is journaled and the Refiner asked.
-    pub fn start(ask: Ask) -> (Self, Vec<Step>) {
+    /// Starts a chain: the prompt is journaled and the Refiner asked, or,
+    /// when the request may not be refined (`skip` says why), the request
+    /// is sent as it came.
+    pub fn start(ask: Ask, skip: Option<SkipReason>) -> (Self, Vec<Step>) {
         let submitted = Event::PromptSubmitted(PromptSubmitted {
             text: ask.prompt.clone().into(),
             model: ask.model.clone(),
             context: ask.context.clone(),
             origin: ask.origin,
         });
-        let steps = vec![Step::Record(Actor::Frontend(ask.frontend), Box::new(submitted)), Step::Refine];
-        (Chain { ask, stage: Stage::Refining, refined: None }, steps)
+        let mut steps = vec![Step::Record(Actor::Frontend(ask.frontend), Box::new(submitted))];
+        let stage = match skip {
+            None => {
+                steps.push(Step::Refine);
+                Stage::Refining
+            }
+            Some(reason) => {
+                steps.push(Step::Record(Actor::Refiner, Box::new(Event::RefinementSkipped(RefinementSkipped { reason }))));
+                steps.push(Step::Send(ask.prompt.clone()));
+                Stage::Answering
+            }
+        };
+        (Chain { ask, stage, refined: None }, steps)
     }
 
     /// The request this chain serves.
@@ -141,74 +153,60 @@ impl Chain {
                 steps
             }
             (Stage::Deciding, Input::Decided { decision, by, waited_ms }) => self.decide(decision, by, waited_ms),
-            (Stage::Answering, Input::Answered { result: Ok(p), since_submit_ms }) => {
-                self.stage = Stage::Suggesting;
-                let text = p.text();
+            (Stage::Answering, Input::Answered { sent, since_submit_ms }) => {
+                let Sent { looked, result } = *sent;
                 let mut steps = vec![Step::Record(
                     Actor::CacheBridge,
                     Box::new(Event::CacheChecked(CacheChecked {
-                        outcome: p.cache.clone().into(),
-                        namespace: p.namespace.clone().unwrap_or_else(|| "default".into()),
-                        latency_us: p.lookup_us(),
+                        outcome: looked.outcome,
+                        namespace: looked.namespace,
+                        latency_us: looked.latency_us,
                     })),
                 )];
-                if p.source != WireSource::Cache {
+                let answer = match result {
+                    Ok(a) => a,
+                    Err(f) => {
+                        self.stage = Stage::Done;
+                        steps.push(Step::Record(
+                            Actor::CacheBridge,
+                            Box::new(Event::UpstreamFailed(UpstreamFailed {
+                                provider: if f.provider.is_empty() { "unknown".into() } else { f.provider },
+                                kind: f.kind,
+                                status: f.status,
+                                message: f.message,
+                                retryable: f.retryable,
+                                attempts: f.attempts,
+                            })),
+                        ));
+                        steps.push(Step::Finish);
+                        return steps;
+                    }
+                };
+                self.stage = Stage::Suggesting;
+                let text = answer.text();
+                if let Some(call) = &answer.upstream {
                     steps.push(Step::Record(
                         Actor::CacheBridge,
                         Box::new(Event::UpstreamCompleted(UpstreamCompleted {
-                            provider: p.provider.clone().unwrap_or_else(|| "unknown".into()),
-                            model: p.response["model"].as_str().unwrap_or(&self.ask.model).to_owned(),
-                            usage: p.usage.into(),
-                            attempts: p.attempts,
-                            latency_ms: p.latency_ms.round() as u64,
-                            stop_reason: p.stop_reason(),
+                            provider: call.provider.clone(),
+                            model: answer.message["model"].as_str().unwrap_or(&self.ask.model).to_owned(),
+                            usage: answer.usage(),
+                            attempts: call.attempts,
+                            latency_ms: call.latency_ms,
+                            stop_reason: answer.stop_reason(),
                         })),
                     ));
                 }
                 steps.push(Step::Record(
                     Actor::CacheBridge,
                     Box::new(Event::ResponseDelivered(ResponseDelivered {
-                        source: p.source.into(),
+                        source: answer.source,
                         text: text.clone().into(),
                         latency_ms: since_submit_ms,
                     })),
                 ));
                 steps.push(Step::Suggest(text));
                 steps
-            }
-            (Stage::Answering, Input::Answered { result: Err(f), .. }) => {
-                self.stage = Stage::Done;
-                vec![
-                    Step::Record(
-                        Actor::CacheBridge,
-                        Box::new(Event::UpstreamFailed(UpstreamFailed {
-                            provider: f.provider.clone().unwrap_or_else(|| "widget-log".into()),
-                            kind: f.kind,
-                            status: f.status,
-                            message: f.message,
-                            retryable: f.retryable,
-                            attempts: f.attempts.unwrap_or(0),
-                        })),
-                    ),
-                    Step::Finish,
-                ]
-            }
-            (Stage::Refining | Stage::Answering, Input::BridgeFailed(message)) => {
-                self.stage = Stage::Done;
-                vec![
-                    Step::Record(
-                        Actor::CacheBridge,
-                        Box::new(Event::UpstreamFailed(UpstreamFailed {
-                            provider: "bridge".into(),
-                            kind: "bridge".into(),
-                            status: None,
-                            message,
-                            retryable: false,
-                            attempts: 0,
-                        })),
-                    ),
-                    Step::Finish,
-                ]
             }
             (Stage::Suggesting, Input::Suggested(s)) => {
                 self.stage = Stage::Done;
@@ -251,8 +249,9 @@ impl Chain {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache_bridge::contract::{WireMiss, WireOutcome, WireUsage};
+    use crate::pipeline::answer::{Answer, Looked, UpstreamCall};
     use crate::refiner::{RefineInput, RefinerConfig, refine};
+    use crate::upstream::Failure;
 
     fn ask(policy: ApprovalPolicy) -> Ask {
         Ask {
@@ -275,19 +274,18 @@ mod tests {
         chain.on(Input::Refined(Box::new((p, CacheOutlook { original: none.clone(), refined: none }))))
     }
 
-    fn processed(source: WireSource, cache: WireOutcome) -> Box<Processed> {
-        Box::new(Processed {
-            source,
-            cache,
-            response: serde_json::json!({"content": [{"type": "text", "text": "answer"}], "stop_reason": "end_turn", "model": "m"}),
-            usage: WireUsage { input_tokens: 5, output_tokens: 7, ..WireUsage::default() },
-            attempts: 1,
-            latency_ms: 12.0,
-            stored_entry_id: None,
-            provider: Some("anthropic".into()),
-            namespace: Some("default".into()),
-            lookup_ms: Some(3.5),
-        })
+    fn sent(source: ResponseSource, outcome: CacheOutcome) -> Box<Sent> {
+        let upstream = (source != ResponseSource::Cache)
+            .then(|| UpstreamCall { provider: "anthropic".into(), attempts: 1, latency_ms: 12 });
+        let message = serde_json::json!({"content": [{"type": "text", "text": "answer"}], "stop_reason": "end_turn",
+            "model": "m", "usage": {"input_tokens": 5, "output_tokens": 7}});
+        let looked = Looked { outcome, namespace: "default".into(), latency_us: 3500 };
+        Box::new(Sent { looked, result: Ok(Answer { source, message, upstream }) })
+    }
+
+    fn failed(f: Failure) -> Box<Sent> {
+        let miss = CacheOutcome::Miss { reason: MissReason::Empty };
+        Box::new(Sent { looked: Looked { outcome: miss, namespace: "default".into(), latency_us: 1 }, result: Err(f) })
     }
 
     fn kinds(steps: &[Step]) -> Vec<String> {
@@ -302,13 +300,13 @@ mod tests {
 
     #[test]
     fn given_a_new_ask_then_the_prompt_is_journaled_and_the_refiner_asked() {
-        let (_, steps) = Chain::start(ask(ApprovalPolicy::Ask));
+        let (_, steps) = Chain::start(ask(ApprovalPolicy::Ask), None);
         assert_eq!(kinds(&steps), ["PromptSubmitted", "Refine"]);
     }
 
     #[test]
     fn given_policy_ask_when_refined_then_it_waits_and_a_user_edit_is_sent() {
-        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Ask));
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Ask), None);
         assert_eq!(kinds(&refined(&mut c, "REFINED")), ["RefinementProposed", "AwaitDecision"]);
         assert!(c.awaits_decision());
         let steps = c.on(Input::Decided {
@@ -324,20 +322,20 @@ mod tests {
 
     #[test]
     fn given_policy_accept_or_original_then_the_policy_decides_at_once() {
-        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept));
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept), None);
         let steps = refined(&mut c, "REFINED");
         assert_eq!(kinds(&steps), ["RefinementProposed", "ApprovalDecided", "Send"]);
         assert_eq!(steps[2], Step::Send("REFINED".into()));
         assert!(matches!(&steps[1], Step::Record(Actor::Policy, _)));
 
-        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Original));
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Original), None);
         let steps = refined(&mut c, "REFINED");
         assert_eq!(steps[2], Step::Send("fix the bug in parse()".into()));
     }
 
     #[test]
     fn given_a_timeout_then_the_original_is_sent_and_a_late_decision_changes_nothing() {
-        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Ask));
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Ask), None);
         refined(&mut c, "REFINED");
         let by = Decider::Policy(ApprovalPolicy::Ask);
         let steps = c.on(Input::Decided { decision: Decision::TimedOut, by, waited_ms: 120_000 });
@@ -347,10 +345,10 @@ mod tests {
 
     #[test]
     fn given_an_upstream_answer_then_cache_upstream_and_delivery_are_journaled() {
-        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept));
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept), None);
         refined(&mut c, "REFINED");
-        let miss = WireOutcome::Miss { reason: WireMiss::BelowThreshold { best: 0.5 } };
-        let steps = c.on(Input::Answered { result: Ok(processed(WireSource::Upstream, miss)), since_submit_ms: 40 });
+        let miss = CacheOutcome::Miss { reason: MissReason::BelowThreshold { best: 0.5 } };
+        let steps = c.on(Input::Answered { sent: sent(ResponseSource::Upstream, miss), since_submit_ms: 40 });
         assert_eq!(kinds(&steps), ["CacheChecked", "UpstreamCompleted", "ResponseDelivered", "Suggest"]);
         let Step::Record(_, e) = &steps[0] else { panic!() };
         assert!(matches!(&**e, Event::CacheChecked(c) if c.latency_us == 3500));
@@ -363,41 +361,40 @@ mod tests {
 
     #[test]
     fn given_a_cache_hit_then_nothing_is_said_about_upstream() {
-        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept));
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept), None);
         refined(&mut c, "REFINED");
-        let hit = WireOutcome::ExactHit { entry_id: "e1".into() };
-        let steps = c.on(Input::Answered { result: Ok(processed(WireSource::Cache, hit)), since_submit_ms: 2 });
+        let hit = CacheOutcome::ExactHit { entry: EntryId("e1".into()) };
+        let steps = c.on(Input::Answered { sent: sent(ResponseSource::Cache, hit), since_submit_ms: 2 });
         assert_eq!(kinds(&steps), ["CacheChecked", "ResponseDelivered", "Suggest"]);
     }
 
     #[test]
     fn given_a_failure_then_it_is_journaled_and_the_chain_ends() {
-        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept));
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept), None);
         refined(&mut c, "REFINED");
-        let f = Failure {
-            kind: "overloaded".into(),
-            status: Some(529),
-            message: "busy".into(),
-            retryable: true,
-            provider: None,
-            attempts: Some(4),
-        };
-        let steps = c.on(Input::Answered { result: Err(f), since_submit_ms: 9 });
-        assert_eq!(kinds(&steps), ["UpstreamFailed", "Finish"]);
-        let Step::Record(_, e) = &steps[0] else { panic!() };
+        let f = Failure { status: Some(529), attempts: 4, ..Failure::new("overloaded", "busy", true) };
+        let steps = c.on(Input::Answered { sent: failed(f), since_submit_ms: 9 });
+        assert_eq!(kinds(&steps), ["CacheChecked", "UpstreamFailed", "Finish"]);
+        let Step::Record(_, e) = &steps[1] else { panic!() };
         assert!(matches!(&**e, Event::UpstreamFailed(u) if u.status == Some(529) && u.attempts == 4 && u.retryable));
+    }
 
-        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept));
-        let steps = c.on(Input::BridgeFailed("no Python".into()));
-        assert_eq!(kinds(&steps), ["UpstreamFailed", "Finish"]);
+    #[test]
+    fn given_a_request_that_may_not_be_refined_then_it_is_sent_as_it_came_and_the_journal_says_why() {
+        let reason = SkipReason::LastTurnNotUser { role: "system".into() };
+        let (c, steps) = Chain::start(ask(ApprovalPolicy::Ask), Some(reason.clone()));
+        assert_eq!(kinds(&steps), ["PromptSubmitted", "RefinementSkipped", "Send"]);
+        assert!(matches!(&steps[1], Step::Record(Actor::Refiner, e) if **e == Event::RefinementSkipped(RefinementSkipped { reason })));
+        assert_eq!(steps[2], Step::Send("fix the bug in parse()".into()));
+        assert!(!c.awaits_decision());
     }
 
     #[test]
     fn given_no_suggestions_then_the_chain_just_ends() {
-        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept));
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept), None);
         refined(&mut c, "R");
         c.on(Input::Answered {
-            result: Ok(processed(WireSource::Cache, WireOutcome::ExactHit { entry_id: "e".into() })),
+            sent: sent(ResponseSource::Cache, CacheOutcome::ExactHit { entry: EntryId("e".into()) }),
             since_submit_ms: 1,
         });
         assert_eq!(kinds(&c.on(Input::Suggested(None))), ["Finish"]);

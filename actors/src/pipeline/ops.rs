@@ -44,8 +44,8 @@ pub struct SubmitProxied {
     pub ask: Ask,
     /// The request as the client sent it.
     pub proxied: Arc<Proxied>,
-    /// Where the answer goes.
-    pub reply: tokio::sync::mpsc::UnboundedSender<Delivery>,
+    /// Where the answer goes (bounded: a slow client slows its upstream read).
+    pub reply: tokio::sync::mpsc::Sender<Delivery>,
 }
 
 /// A user's decision on a refinement.

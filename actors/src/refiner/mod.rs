@@ -58,6 +58,7 @@ pub mod llm;
 mod markup;
 mod rubric;
 mod rules;
+pub mod shell;
 mod tokens;
 mod whitespace;
 

@@ -8,6 +8,7 @@
 
 mod cues;
 pub mod llm;
+pub mod shell;
 
 use lantern_events::schema::{SuggestionContext, SuggestionOrigin};
 

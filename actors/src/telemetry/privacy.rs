@@ -102,10 +102,15 @@ pub fn scrub(event: &mut Event, level: PrivacyLevel) -> (Persist, usize) {
         Event::CacheChecked(e) => match &mut e.outcome {
             CacheOutcome::SemanticHit { matched_prompt, .. } => opt_user_text(matched_prompt, l),
             CacheOutcome::Miss { reason: MissReason::GuardRejected { reason: r, .. } } => reason(r, l),
+            CacheOutcome::Miss { reason: MissReason::Unavailable { message } } => secret_free(message),
             CacheOutcome::ExactHit { .. }
             | CacheOutcome::Miss {
                 reason:
-                    MissReason::Empty | MissReason::BelowThreshold { .. } | MissReason::Disabled | MissReason::Bypassed,
+                    MissReason::Empty
+                    | MissReason::BelowThreshold { .. }
+                    | MissReason::Disabled
+                    | MissReason::Bypassed
+                    | MissReason::ExactOnly,
             } => 0,
         },
         Event::UpstreamCompleted(e) => opt_secret_free(&mut e.stop_reason),
@@ -118,6 +123,12 @@ pub fn scrub(event: &mut Event, level: PrivacyLevel) -> (Persist, usize) {
         },
         Event::FeedbackGiven(e) => opt_user_text(&mut e.note, l),
         Event::SessionEnded(_) => 0,
+        // Roles and block types come from the client: never trusted to be free of secrets.
+        Event::RefinementSkipped(e) => match &mut e.reason {
+            SkipReason::NoMessages => 0,
+            SkipReason::LastTurnNotUser { role } => secret_free(role),
+            SkipReason::NotPlainText { blocks } => blocks.iter_mut().map(secret_free).sum(),
+        },
     };
     (Persist::Event, secrets)
 }

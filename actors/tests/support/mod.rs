@@ -4,9 +4,10 @@
 mod files;
 mod upstream;
 
-#[allow(unused_imports)] // not every test binary that includes this module checks files
+#[allow(unused_imports)] // not every test binary that includes this module uses them all
 pub use files::{files_under, found_under};
-pub use upstream::{Fake, fake, venv};
+#[allow(unused_imports)]
+pub use upstream::{Fake, anthropic, fake, venv};
 
 use lantern_actors::pipeline::Ask;
 use lantern_events::schema::{ApprovalPolicy, Event, FrontendKind, PromptContext, PromptOrigin};

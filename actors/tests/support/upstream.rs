@@ -1,6 +1,7 @@
 //! The checkout's venv and the fake Anthropic server, for every crate's
 //! integration tests (frontends/http includes this file by path).
 
+use lantern_actors::upstream::{ApiKey, Provider, RetryPolicy, UpstreamConfig};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -38,4 +39,10 @@ pub fn fake() -> Fake {
     let url = line.trim().rsplit(' ').next().unwrap().to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "{line}");
     Fake { child, url }
+}
+
+/// The fake as an Anthropic upstream with `key`, without retries.
+pub fn anthropic(url: &str, key: &str) -> UpstreamConfig {
+    let provider = Provider::Anthropic { base_url: url.into(), api_key: ApiKey::new(key), version: "2023-06-01".into() };
+    UpstreamConfig { retry: RetryPolicy::NONE, ..UpstreamConfig::new(provider) }
 }

@@ -3,9 +3,14 @@
 //! Each step lives in its own module `vN_to_vN+1` and converts one version
 //! into the next by decoding the old types and re-encoding the new ones. The
 //! chain is applied in order, so a v1 record read by a v4 binary goes
-//! v1→v2→v3→v4. Schema v1 is the first version, so the production chain has
-//! no step yet; the mechanism is exercised by the tests below with a chain
-//! of their own.
+//! v1→v2→v3→v4. The mechanism is also exercised by the tests below with a
+//! chain of their own.
+//!
+//! - v1 → v2: v2 appended `Event::RefinementSkipped` and the miss reasons
+//!   `ExactOnly` and `Unavailable`. Appending variants
+//!   leaves every v1 payload a valid v2 payload, so the step only copies; the
+//!   version still changed so that a v1 build refuses a v2 log with
+//!   [`CodecError::SchemaTooNew`] instead of failing on an unknown variant.
 
 use super::CodecError;
 use std::borrow::Cow;
@@ -25,7 +30,12 @@ pub struct Chain {
 }
 
 /// The chain this build reads with.
-pub static CHAIN: Chain = Chain { oldest: 1, current: super::SCHEMA_VERSION, steps: &[] };
+pub static CHAIN: Chain = Chain { oldest: 1, current: super::SCHEMA_VERSION, steps: &[v1_to_v2] };
+
+/// v1 → v2: the same bytes (v2 only appended a variant).
+fn v1_to_v2(payload: &[u8]) -> Result<Vec<u8>, CodecError> {
+    Ok(payload.to_vec())
+}
 
 impl Chain {
     /// Brings a payload of version `from` up to `current`.

@@ -28,6 +28,14 @@ pub enum MissReason {
     Disabled,
     /// The request asked not to read the cache.
     Bypassed,
+    /// No exact match, and semantic matching is off for this request's
+    /// namespace (schema v2).
+    ExactOnly,
+    /// The cache could not be asked (schema v2); the request went upstream.
+    Unavailable {
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// What the cache lookup found.

@@ -1,4 +1,4 @@
-//! The v1 event schema: one enum, one past-tense struct per variant.
+//! The event schema (v2): one enum, one past-tense struct per variant.
 //!
 //! Every type here is persisted with bincode, so a field added, removed or
 //! reordered changes the wire format. Such a change needs a new
@@ -10,6 +10,7 @@ mod cache;
 mod prompt;
 mod refinement;
 mod session;
+mod skipped;
 mod suggestion;
 mod text;
 mod upstream;
@@ -25,6 +26,7 @@ pub use session::{EndReason, FrontendKind, PrivacyLevel, SessionEnded, SessionSt
 pub use suggestion::{
     Suggestion, SuggestionActed, SuggestionAction, SuggestionContext, SuggestionOrigin, SuggestionsOffered,
 };
+pub use skipped::{RefinementSkipped, SkipReason};
 pub use text::Text;
 pub use upstream::{ResponseDelivered, ResponseSource, UpstreamCompleted, UpstreamFailed, Usage};
 
@@ -57,6 +59,8 @@ pub enum Event {
     FeedbackGiven(FeedbackGiven),
     /// The session closed.
     SessionEnded(SessionEnded),
+    /// The Refiner left a request alone, and says why (schema v2).
+    RefinementSkipped(RefinementSkipped),
 }
 
 impl Event {
@@ -75,6 +79,7 @@ impl Event {
             Event::SuggestionActed(_) => "SuggestionActed",
             Event::FeedbackGiven(_) => "FeedbackGiven",
             Event::SessionEnded(_) => "SessionEnded",
+            Event::RefinementSkipped(_) => "RefinementSkipped",
         }
     }
 }

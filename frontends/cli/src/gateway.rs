@@ -10,6 +10,7 @@ use lantern_events::{Envelope, EventLog, LOG_FILE, Recv, Subscription};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use crate::upstream_args::UpstreamArgs;
 
 /// Options every pipeline command shares.
 #[derive(clap::Args, Debug, Clone)]
@@ -35,6 +36,9 @@ pub struct GatewayArgs {
     /// rewrite is taken only if code and quotes survive verbatim).
     #[arg(long, value_enum, default_value = "rules")]
     pub refine: RefineWith,
+    /// Where answers come from.
+    #[command(flatten)]
+    pub upstream: UpstreamArgs,
 }
 
 /// Values of `--refine`.
@@ -103,6 +107,7 @@ pub fn start(data_dir: &Path, args: &GatewayArgs, settings: Settings) -> anyhow:
     let log = Arc::new(EventLog::open(&data_dir.join(LOG_FILE))?);
     let config = RuntimeConfig {
         bridge: bridge_config(data_dir, args, 2),
+        upstream: args.upstream.config(3, false)?,
         privacy: args.privacy,
         settings: args.apply(settings),
     };

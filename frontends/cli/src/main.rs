@@ -6,6 +6,7 @@ mod gateway;
 mod present;
 mod progress;
 mod render;
+mod upstream_args;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

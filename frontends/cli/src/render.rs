@@ -41,6 +41,8 @@ fn miss(reason: &MissReason) -> String {
         MissReason::GuardRejected { best, reason } => format!("miss (nearest {best:.3} refused: {reason})"),
         MissReason::Disabled => "miss (cache disabled)".into(),
         MissReason::Bypassed => "miss (bypassed by request)".into(),
+        MissReason::ExactOnly => "miss (no exact match; semantic matching off)".into(),
+        MissReason::Unavailable { message } => format!("miss (cache unavailable: {message})"),
     }
 }
 
@@ -71,6 +73,7 @@ pub fn describe(event: &Event) -> String {
             r.refiner.version,
             r.refiner.config_hash
         ),
+        Event::RefinementSkipped(r) => format!("not refined: {}; sent as it came", r.reason.describe()),
         Event::ApprovalDecided(a) => {
             let who = match a.by {
                 Decider::User => "user".to_owned(),

@@ -161,10 +161,9 @@ fn main() {
     let (seconds, clients) = (env_or("LANTERN_BENCH_SECONDS", 30), env_or("LANTERN_BENCH_CLIENTS", 50) as usize);
     let dir = tempfile::tempdir().unwrap();
     let fake = support::fake();
-    let (_log, runtime) = support::runtime_with(dir.path(), &fake, Duration::from_secs(120), 4);
+    let (_log, runtime) = support::runtime(dir.path(), &fake, Duration::from_secs(120));
     let mut config = ServeConfig::new(Token::new(TOKEN));
     config.listen = "127.0.0.1:0".parse().unwrap();
-    config.upstream_api_key = Some(support::UPSTREAM_KEY.into());
     let server = Server::start(config, runtime.client()).unwrap();
     let addr = server.addrs()[0];
 

@@ -36,11 +36,6 @@ pub struct ServeConfig {
     pub workers: usize,
     /// Who decides on refinements: `Original` unless a person is asked.
     pub policy: ApprovalPolicy,
-    /// Client headers passed on upstream (lower case), e.g. `anthropic-beta`.
-    pub forward_headers: Vec<String>,
-    /// The upstream API key for calls made outside the pipeline
-    /// (`count_tokens`); `None` leaves it to Widget-Log's environment.
-    pub upstream_api_key: Option<String>,
     /// The token clients must present.
     pub token: Token,
 }
@@ -54,8 +49,6 @@ impl std::fmt::Debug for ServeConfig {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("workers", &self.workers)
             .field("policy", &self.policy)
-            .field("forward_headers", &self.forward_headers)
-            .field("upstream_api_key", &self.upstream_api_key.as_ref().map(|_| "[set]"))
             .field("token", &self.token)
             .finish()
     }
@@ -88,8 +81,7 @@ pub enum ServeError {
 }
 
 impl ServeConfig {
-    /// The defaults: loopback, no TLS, 32 MiB bodies, 2 workers, policy
-    /// `Original`, `anthropic-beta` forwarded.
+    /// The defaults: loopback, no TLS, 32 MiB bodies, 2 workers, policy `Original`.
     pub fn new(token: Token) -> Self {
         ServeConfig {
             listen: DEFAULT_LISTEN,
@@ -98,8 +90,6 @@ impl ServeConfig {
             max_body_bytes: DEFAULT_MAX_BODY,
             workers: 2,
             policy: ApprovalPolicy::Original,
-            forward_headers: vec!["anthropic-beta".into()],
-            upstream_api_key: None,
             token,
         }
     }
@@ -132,8 +122,7 @@ mod tests {
 
     #[test]
     fn debug_output_hides_the_secrets() {
-        let mut c = ServeConfig::new(Token::new("lantern-secret-token"));
-        c.upstream_api_key = Some("sk-ant-secret".into());
+        let c = ServeConfig::new(Token::new("lantern-secret-token"));
         let shown = format!("{c:?}");
         assert!(!shown.contains("secret"), "{shown}");
     }

@@ -3,7 +3,8 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use lantern_actors::cache_bridge::contract::Failure;
+use lantern_actors::upstream::{Failure, anthropic_error_type};
+use std::time::Duration;
 
 /// An error answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,30 +15,14 @@ pub struct ApiError {
     pub kind: &'static str,
     /// What went wrong, for a person.
     pub message: String,
-}
-
-/// Anthropic's error type for a status.
-fn kind_for(status: u16) -> &'static str {
-    match status {
-        400 => "invalid_request_error",
-        401 => "authentication_error",
-        402 => "billing_error",
-        403 => "permission_error",
-        404 => "not_found_error",
-        405 => "invalid_request_error",
-        413 => "request_too_large",
-        429 => "rate_limit_error",
-        504 => "timeout_error",
-        529 => "overloaded_error",
-        s if (400..500).contains(&s) => "invalid_request_error",
-        _ => "api_error",
-    }
+    /// Sent as `retry-after` (whole seconds, rounded up).
+    pub retry_after: Option<Duration>,
 }
 
 impl ApiError {
     /// An error with this status and Anthropic's type for it.
     pub fn new(status: u16, message: impl Into<String>) -> Self {
-        ApiError { status, kind: kind_for(status), message: message.into() }
+        ApiError { status, kind: anthropic_error_type(status), message: message.into(), retry_after: None }
     }
 
     /// 400: the request is not what the Messages API accepts.
@@ -50,22 +35,18 @@ impl ApiError {
         Self::new(500, message)
     }
 
-    /// An upstream or cache failure Widget-Log reported. An upstream status
-    /// passes through (a 529 stays a 529); failures without one get the
-    /// status Anthropic uses for their kind.
+    /// A request that got no upstream answer: Lantern's refusal keeps its
+    /// status (a 529 past the in-flight limit, with `retry-after`); a
+    /// failure to reach the upstream gets the status Anthropic uses for its
+    /// kind (504 for a timeout, 502 otherwise).
     pub fn from_failure(f: &Failure) -> Self {
         let status = match (f.status, f.kind.as_str()) {
             (Some(s), _) if (400..600).contains(&s) => s,
-            (_, "rate_limited") => 429,
-            (_, "overloaded") => 529,
             (_, "timeout") => 504,
-            (_, "invalid_request" | "invalid_json") => 400,
-            (_, "authentication") => 401,
-            (_, "connection" | "malformed_response" | "stream_aborted" | "upstream_error") => 502,
-            _ => 500,
+            (_, "stopping") => 503,
+            _ => 502,
         };
-        let origin = if f.status.is_some() { "upstream" } else { "lantern" };
-        Self::new(status, format!("{origin}: {} ({})", f.message, f.kind))
+        ApiError { retry_after: f.retry_after, ..Self::new(status, format!("lantern: {} ({})", f.message, f.kind)) }
     }
 
     /// The JSON body.
@@ -76,10 +57,12 @@ impl ApiError {
     /// The response, with Lantern's request id.
     pub fn response(&self, request_id: &str) -> HttpResponse {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        HttpResponse::build(status)
-            .insert_header(("x-lantern-request-id", request_id))
-            .insert_header(("request-id", request_id))
-            .json(self.body())
+        let mut b = HttpResponse::build(status);
+        b.insert_header(("x-lantern-request-id", request_id)).insert_header(("request-id", request_id));
+        if let Some(after) = self.retry_after {
+            b.insert_header(("retry-after", after.as_secs_f64().ceil().to_string()));
+        }
+        b.json(self.body())
     }
 }
 
@@ -88,27 +71,20 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn failure(kind: &str, status: Option<u16>) -> Failure {
-        Failure { kind: kind.into(), status, message: "m".into(), retryable: false, provider: None, attempts: None }
-    }
-
     #[test]
-    fn upstream_statuses_pass_through_with_anthropics_types() {
-        assert_eq!(ApiError::from_failure(&failure("overloaded", Some(529))).kind, "overloaded_error");
-        assert_eq!(ApiError::from_failure(&failure("rate_limited", Some(429))).status, 429);
-        assert_eq!(ApiError::from_failure(&failure("server_error", Some(503))).kind, "api_error");
-        let e = ApiError::from_failure(&failure("invalid_request", Some(400)));
-        assert_eq!((e.status, e.kind), (400, "invalid_request_error"));
-        assert!(e.message.starts_with("upstream: "));
-    }
-
-    #[test]
-    fn failures_without_a_status_get_the_status_of_their_kind() {
-        let s = |k| ApiError::from_failure(&failure(k, None)).status;
-        assert_eq!(
-            [s("timeout"), s("connection"), s("overloaded"), s("invalid_request"), s("config"), s("stream_aborted")],
-            [504, 502, 529, 400, 500, 502]
-        );
+    fn failures_without_an_upstream_answer_get_the_status_of_their_kind() {
+        let s = |k| ApiError::from_failure(&Failure::new(k, "m", true)).status;
+        assert_eq!([s("timeout"), s("connection"), s("stream_aborted"), s("stopping")], [504, 502, 502, 503]);
+        let limit = Failure {
+            status: Some(529),
+            retry_after: Some(Duration::from_secs(1)),
+            ..Failure::new("in_flight_limit", "busy", true)
+        };
+        let e = ApiError::from_failure(&limit);
+        assert_eq!((e.status, e.kind, e.retry_after), (529, "overloaded_error", Some(Duration::from_secs(1))));
+        assert!(e.message.starts_with("lantern: "));
+        let r = e.response("id");
+        assert_eq!(r.headers().get("retry-after").unwrap(), "1");
         assert_eq!(ApiError::new(504, "x").kind, "timeout_error");
         assert_eq!(ApiError::new(418, "x").kind, "invalid_request_error");
     }

@@ -3,9 +3,10 @@
 //! SDKs, editors and agents that honour a base URL (`ANTHROPIC_BASE_URL`,
 //! `base_url=`) reach the model through Lantern unchanged: each
 //! `POST /v1/messages` goes through the pipeline (journal, Refiner under an
-//! approval policy, cache, upstream, Suggester) with its full request shape
-//! preserved, and comes back as the Messages API would send it — whole, or
-//! as server-sent events (a cache hit is replayed as a well-formed stream).
+//! approval policy, cache, upstream, Suggester). What Lantern does not need
+//! to understand passes byte for byte — fields, roles, block types, query
+//! strings, headers — and the upstream's answer comes back as it sent it
+//! (a cache hit as the Message whole, or replayed as a well-formed stream).
 //!
 //! ```no_run
 //! # fn run(client: lantern_actors::runtime::Client, data_dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
@@ -21,10 +22,11 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+mod messages;
 pub mod metrics;
+mod peer;
 mod routes;
 mod server;
-mod sse;
 mod tls;
 pub mod validate;
 

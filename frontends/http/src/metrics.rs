@@ -1,8 +1,11 @@
-//! What the proxy counts: requests by route and status, cache results, and
-//! latency histograms for hits and misses. Shown as JSON (`/stats`) and in
-//! Prometheus' text format (`/metrics`).
+//! What the proxy counts: requests by route and status, cache results,
+//! latency histograms for hits and misses, and the upstream calls in flight,
+//! queued and refused. Shown as JSON (`/stats`) and in Prometheus' text
+//! format (`/metrics`).
 
-use lantern_actors::cache_bridge::contract::{WireMiss, WireOutcome};
+use lantern_actors::cache_bridge::CacheStats;
+use lantern_actors::upstream::LimitStats;
+use lantern_events::schema::{CacheOutcome, MissReason};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
@@ -38,15 +41,17 @@ impl CacheResult {
 
     /// The result of a lookup, and the similarity to report (1 for an
     /// exact hit, the nearest entry's for a miss that had one).
-    pub fn of(outcome: &WireOutcome) -> (Self, Option<f32>) {
+    pub fn of(outcome: &CacheOutcome) -> (Self, Option<f32>) {
         match outcome {
-            WireOutcome::ExactHit { .. } => (CacheResult::HitExact, Some(1.0)),
-            WireOutcome::SemanticHit { similarity, .. } => (CacheResult::HitSemantic, Some(*similarity)),
-            WireOutcome::Miss { reason: WireMiss::Bypassed | WireMiss::Disabled } => (CacheResult::Bypass, None),
-            WireOutcome::Miss { reason: WireMiss::BelowThreshold { best } | WireMiss::GuardRejected { best, .. } } => {
-                (CacheResult::Miss, Some(*best))
+            CacheOutcome::ExactHit { .. } => (CacheResult::HitExact, Some(1.0)),
+            CacheOutcome::SemanticHit { similarity, .. } => (CacheResult::HitSemantic, Some(*similarity)),
+            CacheOutcome::Miss { reason: MissReason::Bypassed | MissReason::Disabled } => (CacheResult::Bypass, None),
+            CacheOutcome::Miss {
+                reason: MissReason::BelowThreshold { best } | MissReason::GuardRejected { best, .. },
+            } => (CacheResult::Miss, Some(*best)),
+            CacheOutcome::Miss { reason: MissReason::Empty | MissReason::ExactOnly | MissReason::Unavailable { .. } } => {
+                (CacheResult::Miss, None)
             }
-            WireOutcome::Miss { reason: WireMiss::Empty } => (CacheResult::Miss, None),
         }
     }
 
@@ -120,8 +125,9 @@ impl Metrics {
         if result.is_hit() { &self.hits } else { &self.misses }.observe(took);
     }
 
-    /// `/stats`: the proxy's counters, and Widget-Log's statistics when it gave them.
-    pub fn json(&self, cache: Option<serde_json::Value>) -> serde_json::Value {
+    /// `/stats`: the proxy's counters, the upstream's, and Widget-Log's
+    /// statistics when it gave them.
+    pub fn json(&self, upstream: LimitStats, cache: Option<CacheStats>) -> serde_json::Value {
         let mut requests = serde_json::Map::new();
         if let Ok(r) = self.requests.lock() {
             for ((route, status), n) in r.iter() {
@@ -138,12 +144,13 @@ impl Metrics {
             "requests": requests,
             "cache_results": results,
             "latency": {"hit": self.hits.summary(), "miss": self.misses.summary()},
+            "upstream": upstream,
             "widget_log": cache,
         })
     }
 
     /// `/metrics`: Prometheus' text exposition format.
-    pub fn prometheus(&self, cache: Option<&serde_json::Value>) -> String {
+    pub fn prometheus(&self, upstream: LimitStats, cache: Option<&CacheStats>) -> String {
         let mut out = String::new();
         out.push_str("# HELP lantern_http_requests_total HTTP requests answered, by route and status.\n");
         out.push_str("# TYPE lantern_http_requests_total counter\n");
@@ -163,6 +170,15 @@ impl Metrics {
         let _ = writeln!(out, "# TYPE {name} histogram");
         self.hits.render(name, "hit", &mut out);
         self.misses.render(name, "miss", &mut out);
+        let gauges = [
+            ("lantern_upstream_in_flight", "gauge", "Upstream calls under way.", upstream.in_flight as f64),
+            ("lantern_upstream_queued", "gauge", "Upstream calls waiting for a slot.", upstream.queued as f64),
+            ("lantern_upstream_rejected_total", "counter", "Upstream calls refused (529) past the limit.", upstream.rejected as f64),
+            ("lantern_upstream_max_in_flight", "gauge", "The in-flight limit.", upstream.max_in_flight as f64),
+        ];
+        for (name, kind, help, v) in gauges {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
+        }
         if let Some(stats) = cache {
             widget_log_gauges(stats, &mut out);
         }
@@ -170,26 +186,20 @@ impl Metrics {
     }
 }
 
-/// Widget-Log's own figures, as far as they are numbers.
-fn widget_log_gauges(stats: &serde_json::Value, out: &mut String) {
+/// Widget-Log's own figures.
+fn widget_log_gauges(stats: &CacheStats, out: &mut String) {
     let metrics = [
-        ("lantern_cache_entries", "gauge", "Entries in the response cache.", &stats["entries"]),
-        ("lantern_cache_stored_total", "counter", "Answers stored.", &stats["stored"]),
-        ("lantern_cache_cost_saved_usd_total", "counter", "Estimated upstream cost saved.", &stats["cost_saved_usd"]),
+        ("lantern_cache_entries", "gauge", "Entries in the response cache.", stats.entries as f64),
+        ("lantern_cache_stored_total", "counter", "Answers stored.", stats.stored as f64),
+        ("lantern_cache_cost_saved_usd_total", "counter", "Estimated upstream cost saved.", stats.cost_saved_usd),
     ];
     for (name, kind, help, v) in metrics {
-        if let Some(v) = v.as_f64() {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
-        }
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
     }
-    let saved = &stats["tokens_saved"];
-    if saved.is_object() {
-        let name = "lantern_cache_tokens_saved_total";
-        let _ = writeln!(out, "# HELP {name} Upstream tokens not spent thanks to hits.\n# TYPE {name} counter");
-        for kind in ["input", "output"] {
-            let _ = writeln!(out, "{name}{{kind=\"{kind}\"}} {}", saved[kind].as_f64().unwrap_or(0.0));
-        }
-    }
+    let name = "lantern_cache_tokens_saved_total";
+    let _ = writeln!(out, "# HELP {name} Upstream tokens not spent thanks to hits.\n# TYPE {name} counter");
+    let _ = writeln!(out, "{name}{{kind=\"input\"}} {}", stats.tokens_saved.input);
+    let _ = writeln!(out, "{name}{{kind=\"output\"}} {}", stats.tokens_saved.output);
 }
 
 #[cfg(test)]
@@ -199,13 +209,14 @@ mod tests {
 
     #[test]
     fn outcomes_map_onto_header_values() {
-        let exact = WireOutcome::ExactHit { entry_id: "e".into() };
+        use lantern_events::schema::EntryId;
+        let exact = CacheOutcome::ExactHit { entry: EntryId("e".into()) };
         assert_eq!(CacheResult::of(&exact), (CacheResult::HitExact, Some(1.0)));
-        let sem = WireOutcome::SemanticHit { similarity: 0.9, entry_id: "e".into(), matched_prompt: None };
+        let sem = CacheOutcome::SemanticHit { similarity: 0.9, entry: EntryId("e".into()), matched_prompt: None };
         assert_eq!(CacheResult::of(&sem), (CacheResult::HitSemantic, Some(0.9)));
-        let by = WireOutcome::Miss { reason: WireMiss::Bypassed };
+        let by = CacheOutcome::Miss { reason: MissReason::Bypassed };
         assert_eq!(CacheResult::of(&by).0.as_str(), "bypass");
-        let below = WireOutcome::Miss { reason: WireMiss::BelowThreshold { best: 0.4 } };
+        let below = CacheOutcome::Miss { reason: MissReason::BelowThreshold { best: 0.4 } };
         assert_eq!(CacheResult::of(&below), (CacheResult::Miss, Some(0.4)));
     }
 
@@ -217,7 +228,13 @@ mod tests {
         m.request("/v1/messages", 400);
         m.answered(CacheResult::HitExact, Duration::from_micros(1500));
         m.answered(CacheResult::Miss, Duration::from_millis(40));
-        let text = m.prometheus(Some(&serde_json::json!({"entries": 3, "tokens_saved": {"input": 5, "output": 7}})));
+        let cache = CacheStats {
+            entries: 3,
+            tokens_saved: lantern_actors::cache_bridge::TokensSaved { input: 5, output: 7 },
+            ..CacheStats::default()
+        };
+        let upstream = LimitStats { in_flight: 4, queued: 1, rejected: 2, max_in_flight: 512 };
+        let text = m.prometheus(upstream, Some(&cache));
         assert!(text.contains("lantern_http_requests_total{route=\"/v1/messages\",status=\"200\"} 2\n"));
         assert!(text.contains("lantern_cache_results_total{result=\"hit-exact\"} 1\n"));
         assert!(text.contains("lantern_http_request_duration_seconds_bucket{cache=\"hit\",le=\"0.001\"} 0\n"));
@@ -225,12 +242,14 @@ mod tests {
         assert!(text.contains("lantern_http_request_duration_seconds_count{cache=\"miss\"} 1\n"));
         assert!(text.contains("lantern_cache_entries 3\n"));
         assert!(text.contains("lantern_cache_tokens_saved_total{kind=\"output\"} 7\n"));
+        assert!(text.contains("lantern_upstream_in_flight 4\n") && text.contains("lantern_upstream_rejected_total 2\n"));
         // Every sample line is `name{labels} value` or `name value`.
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let (_, value) = line.rsplit_once(' ').unwrap();
             assert!(value.parse::<f64>().is_ok(), "{line}");
         }
-        let json = m.json(None);
+        let json = m.json(upstream, None);
+        assert_eq!(json["upstream"]["queued"], 1);
         assert_eq!(json["requests"]["/v1/messages"]["400"], 1);
         assert_eq!(json["cache_results"]["miss"], 1);
         assert_eq!(json["latency"]["hit"]["count"], 1);

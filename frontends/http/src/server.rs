@@ -40,6 +40,7 @@ impl Server {
                     let app_state = state.clone();
                     let server =
                         HttpServer::new(move || App::new().app_data(app_state.clone()).configure(routes::configure))
+                            .on_connect(crate::peer::remember)
                             .workers(workers)
                             .shutdown_timeout(10);
                     let bound = match tls {

@@ -1,10 +1,13 @@
-//! What a request must look like before it enters the pipeline: its body
-//! (UTF-8, JSON, the Messages fields with the right types) and Lantern's
-//! own request headers. Every refusal names what is wrong.
+//! What Lantern itself checks before a request enters the pipeline — only
+//! what it needs for its own job: a JSON object, a `model` string, a
+//! `messages` array (the size limit is checked while reading), and Lantern's
+//! own request headers. Every other field, role, block type and value is the
+//! upstream's to judge: it passes through as sent, and the upstream's verdict
+//! comes back unchanged. Every refusal names what is wrong.
 
 use crate::error::ApiError;
 use actix_web::http::header::HeaderMap;
-use lantern_actors::pipeline::CacheMode;
+use lantern_actors::cache_bridge::CacheMode;
 use serde_json::Value;
 
 /// The longest namespace accepted.
@@ -44,75 +47,19 @@ fn model(body: &Value) -> Result<String, ApiError> {
 }
 
 fn messages(body: &Value) -> Result<(), ApiError> {
-    let list = match body.get("messages") {
-        None => return Err(ApiError::invalid("messages: field required")),
-        Some(Value::Array(list)) if !list.is_empty() => list,
-        Some(Value::Array(_)) => return Err(ApiError::invalid("messages: at least one message is required")),
-        Some(_) => return Err(wrong("messages", "an array of messages")),
-    };
-    for (i, m) in list.iter().enumerate() {
-        if !m.is_object() {
-            return Err(wrong(&format!("messages.{i}"), "an object"));
-        }
-        if !matches!(m["role"].as_str(), Some("user" | "assistant")) {
-            return Err(wrong(&format!("messages.{i}.role"), "\"user\" or \"assistant\""));
-        }
-        if !(m["content"].is_string() || m["content"].is_array()) {
-            return Err(wrong(&format!("messages.{i}.content"), "a string or an array of content blocks"));
-        }
+    match body.get("messages") {
+        Some(Value::Array(_)) => Ok(()),
+        None => Err(ApiError::invalid("messages: field required")),
+        Some(_) => Err(wrong("messages", "an array of messages")),
     }
-    Ok(())
 }
 
-/// A field, the check of its value, and what the check expects.
-type FieldCheck = (&'static str, fn(&Value) -> bool, &'static str);
-
-/// Optional fields: absent, or of the type the API takes.
-fn optional_types(body: &Value) -> Result<(), ApiError> {
-    let checks: [FieldCheck; 10] = [
-        ("stream", Value::is_boolean, "a boolean"),
-        ("system", |v| v.is_string() || v.is_array(), "a string or an array of text blocks"),
-        ("tools", Value::is_array, "an array of tools"),
-        ("tool_choice", Value::is_object, "an object"),
-        ("metadata", Value::is_object, "an object"),
-        ("thinking", Value::is_object, "an object"),
-        ("stop_sequences", |v| v.as_array().is_some_and(|a| a.iter().all(Value::is_string)), "an array of strings"),
-        ("temperature", Value::is_number, "a number"),
-        ("top_p", Value::is_number, "a number"),
-        ("top_k", Value::is_u64, "a non-negative integer"),
-    ];
-    for (field, ok, expected) in checks {
-        if let Some(v) = body.get(field)
-            && !v.is_null()
-            && !ok(v)
-        {
-            return Err(wrong(field, expected));
-        }
-    }
-    Ok(())
-}
-
-/// Checks a `POST /v1/messages` body.
+/// Checks a `POST /v1/messages` or `/v1/messages/count_tokens` body.
 pub fn messages_body(bytes: &[u8]) -> Result<Checked, ApiError> {
     let body = json_object(bytes)?;
     let model = model(&body)?;
-    match body.get("max_tokens") {
-        None => return Err(ApiError::invalid("max_tokens: field required")),
-        Some(v) if v.as_u64().is_some_and(|n| n > 0 && n <= u64::from(u32::MAX)) => {}
-        Some(_) => return Err(wrong("max_tokens", "a positive integer")),
-    }
     messages(&body)?;
-    optional_types(&body)?;
     Ok(Checked { body, model })
-}
-
-/// Checks a `POST /v1/messages/count_tokens` body.
-pub fn count_tokens_body(bytes: &[u8]) -> Result<Value, ApiError> {
-    let body = json_object(bytes)?;
-    model(&body)?;
-    messages(&body)?;
-    optional_types(&body)?;
-    Ok(body)
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError> {
@@ -150,51 +97,31 @@ mod tests {
     use super::*;
     use actix_web::http::header::{HeaderName, HeaderValue};
 
-    fn msg(extra: &str) -> String {
-        format!(r#"{{"model":"m","max_tokens":5,"messages":[{{"role":"user","content":"hi"}}]{extra}}}"#)
-    }
-
     fn refused(bytes: &[u8]) -> String {
         messages_body(bytes).unwrap_err().message
     }
 
     #[test]
-    fn a_full_request_shape_passes_unchanged() {
-        let body = msg(
-            r#","system":[{"type":"text","text":"s","cache_control":{"type":"ephemeral"}}],"tools":[],"tool_choice":{"type":"auto"},
-               "metadata":{"user_id":"u"},"thinking":{"type":"enabled","budget_tokens":1024},"stop_sequences":["X"],"stream":true"#,
-        );
+    fn what_lantern_does_not_need_is_not_checked() {
+        let body = r#"{"model":"m","messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"invented","x":1}]}],
+            "invented_field":{"a":[1]},"thinking":{"type":"adaptive"},"stream":"yes","max_tokens":"many","tools":{}}"#;
         let c = messages_body(body.as_bytes()).unwrap();
         assert_eq!(c.model, "m");
-        assert_eq!(c.body, serde_json::from_str::<Value>(&body).unwrap());
+        assert_eq!(c.body, serde_json::from_str::<Value>(body).unwrap());
+        assert!(messages_body(br#"{"model":"m","messages":[]}"#).is_ok());
     }
 
     #[test]
-    fn malformed_bodies_are_refused_with_what_is_wrong() {
+    fn what_lantern_needs_is_refused_with_what_is_wrong() {
         assert!(refused(b"{\"model\": \xff}").contains("UTF-8"));
         assert!(refused(b"{\"model\": ").contains("not valid JSON"));
         assert!(refused(b"[1]").contains("JSON object"));
         assert!(refused(b"").contains("not valid JSON"));
-        assert!(refused(br#"{"max_tokens":5,"messages":[]}"#).starts_with("model: field required"));
-        assert!(refused(br#"{"model":3,"max_tokens":5}"#).starts_with("model: expected"));
-        assert!(refused(br#"{"model":"m","messages":[]}"#).starts_with("max_tokens: field required"));
-        assert!(refused(br#"{"model":"m","max_tokens":"5"}"#).starts_with("max_tokens: expected"));
-        assert!(refused(br#"{"model":"m","max_tokens":0}"#).starts_with("max_tokens: expected"));
-        assert!(refused(br#"{"model":"m","max_tokens":5,"messages":[]}"#).contains("at least one"));
-        assert!(refused(br#"{"model":"m","max_tokens":5,"messages":"hi"}"#).starts_with("messages: expected"));
-        assert!(refused(br#"{"model":"m","max_tokens":5,"messages":[{"role":"bot","content":"x"}]}"#).contains("role"));
-        assert!(
-            refused(br#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":5}]}"#).contains("content")
-        );
-        assert!(refused(msg(r#","stream":"yes""#).as_bytes()).starts_with("stream: expected a boolean"));
-        assert!(refused(msg(r#","stop_sequences":[1]"#).as_bytes()).starts_with("stop_sequences"));
-        assert!(refused(msg(r#","tools":{}"#).as_bytes()).starts_with("tools"));
-    }
-
-    #[test]
-    fn count_tokens_needs_no_max_tokens() {
-        assert!(count_tokens_body(br#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#).is_ok());
-        assert!(count_tokens_body(br#"{"model":"m"}"#).is_err());
+        assert!(refused(br#"{"messages":[]}"#).starts_with("model: field required"));
+        assert!(refused(br#"{"model":3,"messages":[]}"#).starts_with("model: expected"));
+        assert!(refused(br#"{"model":"  ","messages":[]}"#).starts_with("model: expected"));
+        assert!(refused(br#"{"model":"m"}"#).starts_with("messages: field required"));
+        assert!(refused(br#"{"model":"m","messages":"hi"}"#).starts_with("messages: expected"));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 mod support;
 
-use lantern_events::schema::{ApprovalPolicy, Decision, Event};
+use lantern_events::schema::{ApprovalPolicy, Decision, Event, SkipReason};
 use lantern_events::{EventLog, Recv, RequestId};
 use lantern_http::{ServeConfig, Server, TlsFiles, Token};
 use serde_json::{Value, json};
@@ -68,8 +68,6 @@ fn config(max_body: usize) -> ServeConfig {
     let mut c = ServeConfig::new(Token::new(TOKEN));
     c.listen = "127.0.0.1:0".parse().unwrap();
     c.max_body_bytes = max_body;
-    c.forward_headers.push("x-fake-fault".into());
-    c.upstream_api_key = Some(UPSTREAM_KEY.into());
     c
 }
 
@@ -84,9 +82,11 @@ fn the_proxy_end_to_end() {
     credentials_are_required(&ctx);
     malformed_inputs_get_anthropic_errors(&ctx);
     a_full_request_is_passed_on_unchanged_and_journaled(&ctx);
+    unknown_shapes_pass_byte_for_byte_and_are_never_refined(&ctx);
     a_hit_is_replayed_as_a_well_formed_stream(&ctx);
     cache_controls_and_namespaces_are_honoured(&ctx);
     upstream_failures_keep_their_status(&ctx);
+    a_client_that_goes_away_cancels_the_upstream_call(&ctx);
     count_tokens_health_stats_and_metrics(&ctx);
     a_person_decides_or_the_original_goes_after_the_timeout(&ctx, &runtime);
     tls_is_served_when_a_certificate_is_configured(&runtime, dir.path());
@@ -122,15 +122,21 @@ fn malformed_inputs_get_anthropic_errors(ctx: &Ctx) {
     assert!(r.json()["error"]["message"].as_str().unwrap().contains("UTF-8"));
     ctx.post("/v1/messages", &[], b"[]").assert_error(400, "invalid_request_error");
     ctx.post("/v1/messages", &[], b"").assert_error(400, "invalid_request_error");
+    // What Lantern needs: a model string and a messages array.
+    let r = ctx.messages(&[], &json!({"max_tokens": 5, "messages": []}));
+    r.assert_error(400, "invalid_request_error");
+    assert!(r.json()["error"]["message"].as_str().unwrap().starts_with("model: field required"));
+    let r = ctx.messages(&[], &json!({"model": "m", "max_tokens": 5}));
+    assert!(r.json()["error"]["message"].as_str().unwrap().starts_with("messages: field required"));
+    let r = ctx.messages(&[], &json!({"model": "m", "max_tokens": 5, "messages": "hi"}));
+    assert!(r.json()["error"]["message"].as_str().unwrap().starts_with("messages: expected"));
+    // What it does not need is the upstream's to judge: its verdict comes back unchanged.
+    let before = support::fake_received(&ctx.fake).len();
     let wrong_type = json!({"model": "m", "max_tokens": "many", "messages": [{"role": "user", "content": "x"}]});
     let r = ctx.messages(&[], &wrong_type);
     r.assert_error(400, "invalid_request_error");
-    assert!(r.json()["error"]["message"].as_str().unwrap().starts_with("max_tokens"));
-    let r = ctx.messages(&[], &json!({"model": "m", "max_tokens": 5}));
-    assert!(r.json()["error"]["message"].as_str().unwrap().starts_with("messages: field required"));
-    let mut bad_stream = body("x");
-    bad_stream["stream"] = "yes".into();
-    ctx.messages(&[], &bad_stream).assert_error(400, "invalid_request_error");
+    assert_eq!(support::fake_received(&ctx.fake).len(), before + 1, "the upstream judged it");
+    assert!(r.header("request-id").is_some_and(|id| id.starts_with("req_fake_")), "the upstream's answer");
 
     // Too large: read and refused, and refused at once when the declared length is absurd.
     let mut huge = body("x");
@@ -196,7 +202,7 @@ fn a_full_request_is_passed_on_unchanged_and_journaled(ctx: &Ctx) {
     assert_eq!(r.json()["content"][0]["text"], "Fake reply to: What does rustls do?");
     let got = support::fake_received(&ctx.fake);
     let last = got.iter().rev().find(|x| x["path"] == "/v1/messages").unwrap();
-    assert_eq!(last["body"], sent, "the upstream saw another request");
+    assert_eq!(support::raw_body(last), sent.to_string().into_bytes(), "the upstream saw other bytes");
     assert_eq!(last["x-api-key"], UPSTREAM_KEY);
     assert_eq!(last["anthropic-beta"], "prompt-caching-2024-07-31");
     assert!(got.iter().all(|x| !x.to_string().contains(TOKEN)), "the Lantern token went upstream");
@@ -219,12 +225,14 @@ fn a_full_request_is_passed_on_unchanged_and_journaled(ctx: &Ctx) {
     let Event::ApprovalDecided(d) = &chain[2] else { unreachable!() };
     assert_eq!(d.decision, Decision::Rejected, "policy original sends the original");
 
-    // The same request again is an exact hit, answered whole with the stored Message.
-    let again = ctx.messages(&[], &sent);
+    // The same request again is an exact hit, answered whole with the stored Message;
+    // without its beta it is another request.
+    let again = ctx.messages(&[("anthropic-beta", "prompt-caching-2024-07-31")], &sent);
     assert_eq!(again.header("x-lantern-cache"), Some("hit-exact"));
     assert_eq!(again.header("x-lantern-similarity"), Some("1.0000"));
     assert_eq!(again.json()["content"], r.json()["content"]);
     assert_eq!(kinds(&ctx.chain(&again))[3..5], ["CacheChecked", "ResponseDelivered"]);
+    assert_eq!(ctx.messages(&[], &sent).header("x-lantern-cache"), Some("miss"), "betas are part of the key");
 }
 
 /// SSE events of a body, as (name, data).
@@ -292,22 +300,141 @@ fn cache_controls_and_namespaces_are_honoured(ctx: &Ctx) {
 fn upstream_failures_keep_their_status(ctx: &Ctx) {
     let cases = [
         ("status=529", 529, "overloaded_error"),
-        ("status=429", 429, "rate_limit_error"),
+        ("status=429;retry_after=7", 429, "rate_limit_error"),
         ("status=500", 500, "api_error"),
         ("status=400", 400, "invalid_request_error"),
-        ("malformed", 502, "api_error"),
     ];
     for (fault, status, kind) in cases {
-        ctx.messages(&[("x-fake-fault", fault)], &body(&format!("fail with {fault}"))).assert_error(status, kind);
+        let r = ctx.messages(&[("x-fake-fault", fault)], &body(&format!("fail with {fault}")));
+        r.assert_error(status, kind);
+        assert_eq!(r.json()["error"]["message"], format!("injected fault: status {status}"), "the upstream's words");
         let mut streamed = body(&format!("stream fails with {fault}"));
         streamed["stream"] = true.into();
-        if fault != "malformed" {
-            ctx.messages(&[("x-fake-fault", fault)], &streamed).assert_error(status, kind);
+        let s = ctx.messages(&[("x-fake-fault", fault)], &streamed);
+        s.assert_error(status, kind);
+        if fault.contains("retry_after") {
+            assert_eq!((r.header("retry-after"), s.header("retry-after")), (Some("7"), Some("7")));
         }
     }
     let r = ctx.messages(&[("x-fake-fault", "status=529")], &body("journaled failure"));
     let chain = ctx.chain(&r);
     assert!(matches!(chain.last(), Some(Event::UpstreamFailed(f)) if f.status == Some(529)), "{chain:?}");
+
+    // A 200 whose body is broken passes as the upstream sent it, is journaled
+    // as malformed, and is not stored.
+    let broken = body("a broken body");
+    let r = ctx.messages(&[("x-fake-fault", "malformed")], &broken);
+    assert_eq!(r.status, 200);
+    assert!(serde_json::from_slice::<Value>(&r.body).is_err(), "{}", r.text());
+    let chain = ctx.chain(&r);
+    assert!(matches!(chain.last(), Some(Event::UpstreamFailed(f)) if f.kind == "malformed_response"), "{chain:?}");
+    assert_eq!(ctx.messages(&[], &broken).header("x-lantern-cache"), Some("miss"));
+
+    // An error event mid-stream reaches the client as the upstream worded it.
+    let mut streamed = body("an overloaded stream");
+    streamed["stream"] = true.into();
+    let r = ctx.messages(&[("x-fake-fault", "error_event")], &streamed);
+    let (name, data) = events(&r).pop().unwrap();
+    assert_eq!((name.as_str(), data["error"]["type"].as_str()), ("error", Some("overloaded_error")));
+}
+
+/// What the fake counts: requests in flight, completed, and cancelled by their client.
+fn fake_stats(ctx: &Ctx) -> Value {
+    let addr: SocketAddr = ctx.fake.url.trim_start_matches("http://").parse().unwrap();
+    raw(addr, &request("GET", "/_fake/stats", &[], b"")).json()
+}
+
+fn wait_for_cancel(ctx: &Ctx, before: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while fake_stats(ctx)["cancelled"].as_u64().unwrap() <= before {
+        assert!(std::time::Instant::now() < deadline, "the upstream call went on: {}", fake_stats(ctx));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn a_client_that_goes_away_cancels_the_upstream_call(ctx: &Ctx) {
+    use std::io::{Read, Write};
+    // Mid-stream: the client reads the first event, then hangs up.
+    let before = fake_stats(ctx)["cancelled"].as_u64().unwrap();
+    let mut streamed = body("a stream nobody finishes reading");
+    streamed["stream"] = true.into();
+    let b = streamed.to_string();
+    let headers = [("x-api-key", TOKEN), ("content-type", "application/json"), ("x-fake-fault", "slow_stream=0.4")];
+    let mut conn = std::net::TcpStream::connect(ctx.addr).unwrap();
+    conn.write_all(&request("POST", "/v1/messages", &headers, b.as_bytes())).unwrap();
+    let mut first = [0u8; 512];
+    let n = conn.read(&mut first).unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    drop(conn);
+    wait_for_cancel(ctx, before);
+    let mut sub = ctx.log.subscribe(1);
+    let failed = loop {
+        let Recv::Event(e) = sub.recv_timeout(Duration::from_secs(10)).unwrap() else { panic!("no abort journaled") };
+        if let Event::UpstreamFailed(f) = &e.event
+            && f.kind == "client_disconnected"
+        {
+            break f.clone();
+        }
+    };
+    assert_eq!(failed.provider, "anthropic");
+    assert_eq!(ctx.messages(&[], &streamed).header("x-lantern-cache"), Some("miss"), "a partial answer was stored");
+
+    // Before the answer begins: a client that gives up while the upstream thinks.
+    let before = fake_stats(ctx)["cancelled"].as_u64().unwrap();
+    let b = body("a question nobody waits for").to_string();
+    let headers = [("x-api-key", TOKEN), ("content-type", "application/json"), ("x-fake-fault", "delay=3")];
+    let mut conn = std::net::TcpStream::connect(ctx.addr).unwrap();
+    conn.write_all(&request("POST", "/v1/messages", &headers, b.as_bytes())).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(conn);
+    wait_for_cancel(ctx, before);
+}
+
+/// A request as Claude Code sends it: a query string, betas and client
+/// headers, `system` turns among the messages, fields and block types
+/// Lantern has never heard of.
+fn unknown_shapes_pass_byte_for_byte_and_are_never_refined(ctx: &Ctx) {
+    let sent = br#"{"model":"claude-sonnet-4-5","max_tokens":64,"stream":false,
+  "invented_top_level":{"nested":[1,2.50,"x"]},"thinking":{"type":"adaptive"},
+  "context_management":{"edits":[{"type":"clear_tool_uses_20250919"}]},"output_config":{"effort":"medium"},
+  "metadata":{"user_id":"{\"session_id\":\"s-1\"}"},
+  "messages":[{"role":"user","content":"first"},{"role":"system","content":"a reminder between turns"},
+              {"role":"user","content":[{"type":"invented_block","payload":{"k":true}},{"type":"text","text":"What is 2+2?"}]}]}"#;
+    let headers = [
+        ("anthropic-beta", "claude-code-20250219,interleaved-thinking-2025-05-14,invented-beta-2099-01-01"),
+        ("anthropic-version", "2023-06-01"),
+        ("x-app", "cli"),
+        ("x-claude-code-session-id", "0b9c-session"),
+        ("x-stainless-lang", "js"),
+    ];
+    let mut all = vec![("x-api-key", TOKEN), ("content-type", "application/json")];
+    all.extend_from_slice(&headers);
+    let r = raw(ctx.addr, &request("POST", "/v1/messages?beta=true", &all, sent));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["content"][0]["text"], "Fake reply to: What is 2+2?");
+    let got = support::fake_received(&ctx.fake);
+    let last = got.iter().rev().find(|x| x["path"] == "/v1/messages").unwrap();
+    assert_eq!(support::raw_body(last), sent.to_vec(), "the bytes changed on the way");
+    assert_eq!(last["query"], "beta=true");
+    for (name, value) in headers {
+        assert_eq!(last["headers"][name], value, "{name}");
+    }
+    assert_eq!(last["headers"]["x-api-key"], UPSTREAM_KEY);
+    assert!(last["headers"].get("x-lantern-namespace").is_none());
+
+    let chain = ctx.chain(&r);
+    assert_eq!(kinds(&chain)[..3], ["PromptSubmitted", "RefinementSkipped", "CacheChecked"]);
+    let Event::RefinementSkipped(skip) = &chain[1] else { unreachable!() };
+    assert_eq!(skip.reason, SkipReason::NotPlainText { blocks: vec!["invented_block".into(), "text".into()] });
+
+    // The same request with another session id in metadata is the same request to the cache...
+    let other_session = String::from_utf8(sent.to_vec()).unwrap().replace("s-1", "s-2");
+    let again = raw(ctx.addr, &request("POST", "/v1/messages?beta=true", &all, other_session.as_bytes()));
+    assert_eq!(again.header("x-lantern-cache"), Some("hit-exact"));
+    // ...but an unknown field with another value is not.
+    let changed = String::from_utf8(sent.to_vec()).unwrap().replace("2.50", "2.75");
+    let third = raw(ctx.addr, &request("POST", "/v1/messages?beta=true", &all, changed.as_bytes()));
+    assert_eq!(third.header("x-lantern-cache"), Some("miss"));
 }
 
 fn count_tokens_health_stats_and_metrics(ctx: &Ctx) {

@@ -293,6 +293,8 @@ pub fn routing(c: &RequestChain, s: Scrub<'_>) -> Result<RoutingRow, NoRow> {
                 MissReason::GuardRejected { best, reason } => ("guard_rejected", Some(*best), Some(s.text(reason))),
                 MissReason::Disabled => ("disabled", None, None),
                 MissReason::Bypassed => ("bypassed", None, None),
+                MissReason::ExactOnly => ("exact_only", None, None),
+                MissReason::Unavailable { message } => ("unavailable", None, Some(s.text(message))),
             };
             ("miss", best, Some(name.to_owned()), why)
         }

@@ -1,33 +1,36 @@
-"""The JSON API the Rust CacheBridge calls through PyO3.
+"""The API the Rust CacheBridge calls through PyO3.
 
-Every function takes and returns JSON strings; no exception escapes. A failure
-is ``{"ok": false, "error": {"kind", "status", "message", "retryable"}}``.
+Widget-Log is Lantern's response cache; the upstream model is called from
+Rust. Every function takes and returns JSON strings (``lookup`` returns a pair)
+and no exception escapes: a failure is
+``{"ok": false, "error": {"kind", "status", "message", "retryable"}}``.
 
-``stream(request_json)`` returns an iterator of JSON strings
-``{"event": <SSE event name>, "data": {...}}`` in Anthropic SSE order. The last
-item is always ``{"event": "lantern_result", "data": {...}}``: the same fields
-as ``process()``'s result (``ok``, ``source``, ``cache``, ``response`` — the
-assembled Message —, ``usage``, ``attempts``, ``latency_ms``,
-``stored_entry_id``), or ``ok: false`` with ``error``. A failure is also
-announced as an ``error`` SSE event first. With ``"lookup_event": true`` in the
-request, a ``{"event": "lantern_lookup", "data": {"cache", "namespace"}}``
-chunk comes first, as soon as the cache has been asked (before any upstream
-call), so that a proxy can set its response headers.
-
-``count_tokens(request_json)`` passes a ``count_tokens`` body (in ``request``)
-to the Anthropic upstream: ``{"ok": true, "response": {"input_tokens": n}}``.
+- ``initialize(config_json)``: load the config, the model and the cache.
+- ``lookup(request_json) -> (answer_json, response_text | None)``: the request
+  carries a key computed by Lantern (``key``: ``fingerprint``, ``exact_key``,
+  ``text``, ``model``), a ``namespace``, a cache ``mode``, a ``semantic`` mode
+  (``serve`` | ``off``) and ``record`` (false for a peek, which changes
+  nothing). The answer is ``{"ok": true, "cache": <outcome>, "lookup_ms": f}``;
+  on a hit the second item is the stored answer's JSON text, as it was stored.
+- ``store(request_json, response_text)``: stores a complete answer under
+  ``key`` and ``namespace`` with the caller's ``entry_id``; its embedding is
+  computed afterwards, off the caller's path.
+  ``{"ok": true, "stored": bool, "entry_id": str | null, "why": str | null}``.
+- ``invalidate(entry_id)``, ``stats()``, ``health()``, ``shutdown()``.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+import time
 from typing import Any
 
+from .cache import CACHE_MODES, SEMANTIC_MODES
 from .config import ConfigError
 from .embed import EmbeddingBackendError
 from .errors import GatewayError
+from .key import InvalidKey, RequestKey
 from .store import StoreError
 
 _lock = threading.Lock()
@@ -51,6 +54,8 @@ def _from_exc(exc: BaseException) -> str:
         return _err("embedding", str(exc))
     if isinstance(exc, StoreError):
         return _err("store", str(exc))
+    if isinstance(exc, InvalidKey):
+        return _err("invalid_request", str(exc))
     if isinstance(exc, json.JSONDecodeError):
         return _err("invalid_json", f"input is not valid JSON: {exc}")
     return _err("internal", f"{type(exc).__name__}: {exc}")
@@ -68,6 +73,16 @@ def _need() -> Any:
     if _gateway is None:
         raise GatewayError("not_initialized", "call initialize(config_json) first")
     return _gateway
+
+
+def _request(text: str) -> tuple[RequestKey, str, dict[str, Any]]:
+    obj = _parse(text)
+    if not isinstance(obj, dict):
+        raise GatewayError("invalid_request", "a bridge request must be a JSON object")
+    ns = obj.get("namespace", "default")
+    if not isinstance(ns, str) or not ns:
+        raise GatewayError("invalid_request", "namespace must be a non-empty string")
+    return RequestKey.from_json(obj.get("key")), ns, obj
 
 
 def initialize(config_json: str = "{}") -> str:
@@ -91,76 +106,47 @@ def initialize(config_json: str = "{}") -> str:
                 "data_dir": str(g.data_dir) if g.data_dir else ":memory:",
                 "embed_model": g.embedder.model_id,
                 "entries": len(g.cache.entries),
+                "storable_stop_reasons": g.cache.storable_stop_reasons,
             }
         )
     except BaseException as exc:
         return _from_exc(exc)
 
 
-def process(request_json: str) -> str:
+def lookup(request_json: str) -> tuple[str, str | None]:
+    """``(answer_json, response_text)``: see the module docstring."""
     try:
-        return _dump(_need().process(_parse(request_json)))
+        t0 = time.perf_counter()
+        cache = _need().cache
+        key, ns, obj = _request(request_json)
+        mode = obj.get("mode", "default")
+        if mode not in CACHE_MODES:
+            raise GatewayError("invalid_request", f"mode must be one of {', '.join(CACHE_MODES)}")
+        semantic = obj.get("semantic", "serve")
+        if semantic not in SEMANTIC_MODES:
+            raise GatewayError(
+                "invalid_request", f"semantic must be one of {', '.join(SEMANTIC_MODES)}"
+            )
+        res = cache.lookup(key, ns, mode, record=obj.get("record", True) is not False, semantic=semantic)
+        ms = round((time.perf_counter() - t0) * 1000, 3)
+        return _dump({"ok": True, "cache": res.outcome, "lookup_ms": ms}), res.response
     except BaseException as exc:
-        return _from_exc(exc)
+        return _from_exc(exc), None
 
 
-def peek(request_json: str) -> str:
-    """``{"ok": true, "cache": <outcome>}``: what a lookup would find, changing nothing."""
+def store(request_json: str, response_text: str) -> str:
+    """Store a complete answer (see the module docstring)."""
     try:
-        return _dump(_need().peek(_parse(request_json)))
-    except BaseException as exc:
-        return _from_exc(exc)
-
-
-def stream(request_json: str) -> Iterator[str]:
-    """Iterator of chunk JSON strings (see the module docstring)."""
-    try:
-        gw = _need()
-        obj = _parse(request_json)
-    except BaseException as exc:
-        err = json.loads(_from_exc(exc))["error"]
-        return iter(
-            [
-                _dump(
-                    {
-                        "event": "error",
-                        "data": {
-                            "type": "error",
-                            "error": {"type": err["kind"], "message": err["message"]},
-                        },
-                    }
-                ),
-                _dump({"event": "lantern_result", "data": {"ok": False, "error": err}}),
-            ]
-        )
-    return _safe_stream(gw, obj)
-
-
-def _safe_stream(gw: Any, obj: Any) -> Iterator[str]:
-    finished = False
-    try:
-        for chunk in gw.stream(obj):
-            finished = chunk.get("event") == "lantern_result"
-            yield _dump(chunk)
-    except BaseException as exc:
-        if finished or isinstance(exc, GeneratorExit):
-            return
-        err = json.loads(_from_exc(exc))["error"]
-        yield _dump(
-            {
-                "event": "error",
-                "data": {
-                    "type": "error",
-                    "error": {"type": err["kind"], "message": err["message"]},
-                },
-            }
-        )
-        yield _dump({"event": "lantern_result", "data": {"ok": False, "error": err}})
-
-
-def count_tokens(request_json: str) -> str:
-    try:
-        return _dump(_need().count_tokens(_parse(request_json)))
+        cache = _need().cache
+        key, ns, obj = _request(request_json)
+        entry_id = obj.get("entry_id")
+        if entry_id is not None and (not isinstance(entry_id, str) or not entry_id):
+            raise GatewayError("invalid_request", "entry_id must be a non-empty string")
+        if not isinstance(response_text, str):
+            raise GatewayError("invalid_request", "the response must be JSON text")
+        stored = cache.put(key, response_text, ns, entry_id=entry_id, background=True)
+        why = None if stored else cache.storable(json.loads(response_text)) or "cache_disabled"
+        return _dump({"ok": True, "stored": stored is not None, "entry_id": stored, "why": why})
     except BaseException as exc:
         return _from_exc(exc)
 
@@ -177,7 +163,6 @@ def health() -> str:
         g = _gateway
         if g is None:
             return _dump({"ok": True, "initialized": False})
-        up = g.cfg["upstream"]
         return _dump(
             {
                 "ok": True,
@@ -185,7 +170,6 @@ def health() -> str:
                 "embed_model": g.embedder.model_id,
                 "entries": len(g.cache.entries),
                 "data_dir": str(g.data_dir) if g.data_dir else ":memory:",
-                "provider": up.get("provider"),
             }
         )
     except BaseException as exc:

@@ -2,12 +2,19 @@
 
 Entries live in SQLite (WAL); on start they are reloaded into memory: an exact
 key map, a vector index partitioned by (namespace, fingerprint), and an LRU
-order. Responses stay on disk and are read only on a hit.
+order. Responses stay on disk, as the JSON text they were stored as, and are
+read only on a hit.
+
+Keys come from the caller (:class:`widget_log.key.RequestKey`). A stored
+answer is an exact match at once; with ``background=True`` its embedding (for
+semantic matching) is computed afterwards on a worker thread, so that storing
+never waits for the model.
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import sys
 import threading
 import time
@@ -18,12 +25,19 @@ from typing import Any
 
 import numpy as np
 
-from .fingerprint import RequestKey, request_key
+from .key import RequestKey
 from .index import VectorIndex
 from .store import Store
 from .verify import Verifier
 
 CACHE_MODES = ("default", "no-cache", "no-store", "off")
+SEMANTIC_MODES = ("serve", "off")
+
+# Stored answers waiting for their embedding; past this, an entry stays
+# exact-only until the next start re-embeds it.
+_EMBED_BACKLOG = 10_000
+# Longest a semantic lookup waits for answers of its partition still being embedded.
+_EMBED_WAIT = 0.25
 
 
 @dataclass(slots=True)
@@ -49,13 +63,18 @@ class _Entry:
 class LookupResult:
     outcome: dict[str, Any]
     key: RequestKey
-    response: dict[str, Any] | None = None
+    response: str | None = None  # the stored answer, as the JSON text it was stored as
     entry_id: str | None = None
     vector: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def hit(self) -> bool:
         return self.response is not None
+
+    @property
+    def message(self) -> dict[str, Any] | None:
+        """The stored answer, parsed."""
+        return json.loads(self.response) if self.response is not None else None
 
 
 def _shared(*values: str) -> tuple[str, ...]:
@@ -104,12 +123,21 @@ class Cache:
         )
         self.entries: dict[int, _Entry] = {}
         self.by_eid: dict[str, int] = {}
-        self.by_exact: dict[str, int] = {}
+        self.by_exact: dict[tuple[str, str], int] = {}
         self.lru: OrderedDict[int, None] = OrderedDict()
         self._dirty: dict[int, tuple[float, int]] = {}
         self._ops = 0
         self.stats_data = self._load_stats()
         self._load()
+        self._embed_queue: queue.Queue[tuple[int, str, tuple[str, str]] | None] = queue.Queue(
+            _EMBED_BACKLOG
+        )
+        self._embedder_thread: threading.Thread | None = None
+        # Partitions with answers still waiting for their embedding: a
+        # semantic lookup there waits for them (briefly), so that it sees
+        # every answer stored before it.
+        self._embedding = threading.Condition()
+        self._pending_parts: Counter[tuple[str, str]] = Counter()
 
     # -- persistence ----------------------------------------------------------
     def _load_stats(self) -> dict[str, Any]:
@@ -161,7 +189,7 @@ class Cache:
     def _index_entry(self, e: _Entry) -> None:
         self.entries[e.row_id] = e
         self.by_eid[e.entry_id] = e.row_id
-        self.by_exact[e.exact_key] = e.row_id
+        self.by_exact[(e.namespace, e.exact_key)] = e.row_id
         self.lru[e.row_id] = None
 
     def _remove(self, rid: int) -> None:
@@ -169,8 +197,8 @@ class Cache:
         if e is None:
             return
         self.by_eid.pop(e.entry_id, None)
-        if self.by_exact.get(e.exact_key) == rid:
-            del self.by_exact[e.exact_key]
+        if self.by_exact.get((e.namespace, e.exact_key)) == rid:
+            del self.by_exact[(e.namespace, e.exact_key)]
         self.lru.pop(rid, None)
         self._dirty.pop(rid, None)
         self.index.remove((e.namespace, e.fingerprint), rid)
@@ -206,7 +234,7 @@ class Cache:
             return True
         return False
 
-    def _serve(self, e: _Entry, now: float) -> dict[str, Any] | None:
+    def _serve(self, e: _Entry, now: float) -> str | None:
         resp = self.store.response(e.row_id)
         if resp is None:  # deleted behind our back
             self._remove(e.row_id)
@@ -224,17 +252,17 @@ class Cache:
 
     def lookup(
         self,
-        request: dict[str, Any],
+        key: RequestKey,
         namespace: str = "default",
         mode: str = "default",
         record: bool = True,
+        semantic: str = "serve",
     ) -> LookupResult:
-        """Exact, then semantic + verifier. Raises RequestError for an unusable request.
+        """Exact, then (with ``semantic="serve"``) semantic + verifier.
 
         With ``record=False`` (a peek) the outcome is the same but nothing
         changes: no stats, no LRU touch, and a hit's response is not read.
         """
-        key = request_key(request, namespace)
         with self._lock:
             if record:
                 self.stats_data["lookups"] += 1
@@ -244,7 +272,7 @@ class Cache:
                 return self._miss(key, "bypassed", record=record)
             now = time.time()
             if self.cfg.get("exact", True):
-                rid = self.by_exact.get(key.exact_key)
+                rid = self.by_exact.get((namespace, key.exact_key))
                 e = self.entries.get(rid) if rid is not None else None
                 out = {"outcome": "exact_hit", "entry_id": e.entry_id} if e else {}
                 if e is not None and not record and not _is_expired(e, now):
@@ -255,13 +283,18 @@ class Cache:
                         self.stats_data["exact_hits"] += 1
                         self._maybe_flush()
                         return LookupResult(out, key, resp, e.entry_id)
+            if semantic == "off":
+                return self._miss(key, "exact_only", record=record)
             if not self.cfg.get("semantic", True) or not key.last_user_text:
                 return self._no_semantic(key, namespace, record)
             part = (namespace, key.fingerprint)
-            if part not in self.index.parts:
+            embedding = part in self._pending_parts
+            if part not in self.index.parts and not embedding:
                 return self._miss(key, "empty", record=record)
         # Embedding runs outside the cache lock (the embedder has its own).
         vec = self.embedder.encode(key.last_user_text)
+        if embedding:
+            self._await_embeddings(part)
         return self._semantic(key, part, vec, record)
 
     def _has_part(self, namespace: str, key: RequestKey) -> bool:
@@ -335,12 +368,17 @@ class Cache:
         return self.verifier.verify(query, e.prompt, sim, candidate_features=e.vfeat)
 
     # -- store ----------------------------------------------------------------
+    @property
+    def storable_stop_reasons(self) -> list[str]:
+        """Stop reasons of answers that may be stored (never max_tokens, errors or aborts)."""
+        return list(self.cfg.get("storable_stop_reasons", ["end_turn", "stop_sequence"]))
+
     def storable(self, response: Any) -> str | None:
         """None if the response may be stored, else why not."""
         if not isinstance(response, dict) or response.get("type") != "message":
             return "not_a_message"
         stop = response.get("stop_reason")
-        if stop not in self.cfg.get("storable_stop_reasons", ["end_turn", "stop_sequence"]):
+        if stop not in self.storable_stop_reasons:
             return f"stop_reason_{stop}"
         if not response.get("content"):
             return "empty_content"
@@ -352,47 +390,63 @@ class Cache:
 
     def put(
         self,
-        request: dict[str, Any],
-        response: dict[str, Any],
+        key: RequestKey,
+        response: dict[str, Any] | str,
         namespace: str = "default",
         lookup: LookupResult | None = None,
+        entry_id: str | None = None,
+        background: bool = False,
     ) -> str | None:
-        """Store a completed answer. Returns the entry id, or None if it was not stored."""
+        """Store a completed answer (a Message, or its JSON text, kept as given).
+
+        Returns the entry id, or None if it was not stored. The entry is an
+        exact match at once; with ``background=True`` its embedding follows
+        on the embedding thread (see :meth:`wait_embedded`).
+        """
         if not self.cfg.get("enabled", True):
             return None
-        why = self.storable(response)
+        if isinstance(response, str):
+            text, message = response, json.loads(response)
+        else:
+            text, message = json.dumps(response, separators=(",", ":")), response
+        why = self.storable(message)
         if why is not None:
             with self._lock:
                 self._not_stored(why)
             return None
-        key = lookup.key if lookup is not None else request_key(request, namespace)
         vec = lookup.vector if lookup is not None and lookup.vector is not None else None
-        if vec is None:
+        if vec is None and not background:
             vec = self.embedder.encode(key.last_user_text)
-        # The embedder has just seen this text: its token vectors are cached.
-        vfeat = self.verifier.features(key.last_user_text) if self._verifier_features else None
-        usage = response.get("usage") or {}
+        vfeat = None
+        if vec is not None and self._verifier_features:
+            # The embedder has just seen this text: its token vectors are cached.
+            vfeat = self.verifier.features(key.last_user_text)
+        usage = message.get("usage") or {}
         now = time.time()
         ttl = float(self.cfg.get("ttl_seconds", 0) or 0)
         rec = {
-            "entry_id": uuid.uuid4().hex,
+            "entry_id": entry_id or uuid.uuid4().hex,
             "namespace": namespace,
             "fingerprint": key.fingerprint,
             "exact_key": key.exact_key,
             "prompt": key.last_user_text,
             "model": key.model,
-            "response": response,
+            "response": text,
             "input_tokens": int(usage.get("input_tokens") or 0)
             + int(usage.get("cache_read_input_tokens") or 0)
             + int(usage.get("cache_creation_input_tokens") or 0),
             "output_tokens": int(usage.get("output_tokens") or 0),
-            "embed_model": self.embedder.model_id,
+            "embed_model": self.embedder.model_id if vec is not None else "",
             "created_at": now,
             "expires_at": now + ttl if ttl > 0 else None,
         }
         with self._lock:
-            old = self.by_exact.get(key.exact_key)
+            old = self.by_exact.get((namespace, key.exact_key))
             if old is not None:  # same request answered again: replace
+                self.store.delete([old])
+                self._remove(old)
+            old = self.by_eid.get(rec["entry_id"])
+            if old is not None:
                 self.store.delete([old])
                 self._remove(old)
             rid = self.store.insert(rec, vec)
@@ -413,11 +467,69 @@ class Cache:
                 vfeat,
             )
             self._index_entry(e)
-            self.index.add((namespace, key.fingerprint), rid, vec)
+            if vec is not None:
+                self.index.add((namespace, key.fingerprint), rid, vec)
             self.stats_data["stored"] += 1
             self._enforce_max()
             self._maybe_flush()
-            return e.entry_id
+        if vec is None and key.last_user_text:
+            self._embed_later(rid, key.last_user_text, (namespace, key.fingerprint))
+        return e.entry_id
+
+    # -- background embedding -----------------------------------------------
+    def _embed_later(self, rid: int, text: str, part: tuple[str, str]) -> None:
+        with self._lock:
+            if self._embedder_thread is None:
+                self._embedder_thread = threading.Thread(
+                    target=self._embed_loop, name="widget-log-embed", daemon=True
+                )
+                self._embedder_thread.start()
+        with self._embedding:
+            self._pending_parts[part] += 1
+        try:
+            self._embed_queue.put_nowait((rid, text, part))
+        except queue.Full:
+            self._embedded(part)
+            with self._lock:
+                self._not_stored("embedding_backlog")  # exact-only until the next start
+
+    def _embedded(self, part: tuple[str, str]) -> None:
+        with self._embedding:
+            self._pending_parts[part] -= 1
+            if self._pending_parts[part] <= 0:
+                del self._pending_parts[part]
+            self._embedding.notify_all()
+
+    def _await_embeddings(self, part: tuple[str, str]) -> None:
+        with self._embedding:
+            self._embedding.wait_for(lambda: part not in self._pending_parts, timeout=_EMBED_WAIT)
+
+    def _embed_loop(self) -> None:
+        while True:
+            item = self._embed_queue.get()
+            try:
+                if item is None:
+                    return
+                rid, text, part = item
+                vec = self.embedder.encode(text)
+                vfeat = self.verifier.features(text) if self._verifier_features else None
+                with self._lock:
+                    e = self.entries.get(rid)
+                    if e is None:
+                        continue
+                    e.vfeat = vfeat
+                    self.index.add((e.namespace, e.fingerprint), rid, vec)
+                    self.store.update_vector(rid, vec, self.embedder.model_id)
+            except Exception:  # an entry that cannot be embedded stays exact-only
+                continue
+            finally:
+                if item is not None:
+                    self._embedded(item[2])
+                self._embed_queue.task_done()
+
+    def wait_embedded(self) -> None:
+        """Block until every answer stored so far has its embedding."""
+        self._embed_queue.join()
 
     def _enforce_max(self) -> None:
         limit = int(self.cfg.get("max_entries", 0) or 0)
@@ -469,6 +581,9 @@ class Cache:
             return s
 
     def close(self) -> None:
+        if self._embedder_thread is not None:
+            self._embed_queue.put(None)
+            self._embedder_thread.join(timeout=30)
         with self._lock:
             self.flush()
             self.store.close()

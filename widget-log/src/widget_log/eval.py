@@ -19,6 +19,7 @@ from typing import Any
 from .cache import Cache
 from .config import load_config
 from .embed import Embedder
+from .key import prompt_key
 from .store import Store
 from .verify import Verifier
 
@@ -30,14 +31,6 @@ def rates(true_hits: int, false_hits: int, missed_hits: int) -> dict[str, float]
     return {
         "false_hit_rate": round(false_hits / hits, 4) if hits else 0.0,
         "recall": round(true_hits / found, 4) if found else 0.0,
-    }
-
-
-def _request(prompt: str) -> dict[str, Any]:
-    return {
-        "model": "eval-model",
-        "max_tokens": 1024,
-        "messages": [{"role": "user", "content": prompt}],
     }
 
 
@@ -76,9 +69,9 @@ def run_eval(
     latencies: list[float] = []
     misses: dict[str, int] = {}
     for i, row in enumerate(rows):
-        req = _request(row["prompt"])
+        key = prompt_key(row["prompt"], "eval", context="eval", model="eval-model")
         t0 = time.perf_counter()
-        res = cache.lookup(req, "eval")
+        res = cache.lookup(key, "eval")
         latencies.append((time.perf_counter() - t0) * 1000)
         if res.hit:
             other = by_entry[res.entry_id or ""]
@@ -93,7 +86,7 @@ def run_eval(
             misses[kind] = misses.get(kind, 0) + 1
             if row["intent"] in seen_intents:
                 missed += 1
-        eid = cache.put(req, _response(i), "eval", lookup=res)
+        eid = cache.put(key, _response(i), "eval", lookup=res)
         if eid is not None:
             by_entry[eid] = row
         seen_intents.add(row["intent"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -77,7 +76,8 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open cache DB {target}: {exc}") from exc
 
-    def insert(self, e: dict[str, Any], vector: np.ndarray) -> int:
+    def insert(self, e: dict[str, Any], vector: np.ndarray | None) -> int:
+        """Insert an entry; ``e["response"]`` is its JSON text. No vector yet: an empty blob."""
         with self._lock:
             cur = self.db.execute(
                 "INSERT INTO entries(entry_id, namespace, fingerprint, exact_key, prompt, model,"
@@ -90,11 +90,11 @@ class Store:
                     e["exact_key"],
                     e["prompt"],
                     e["model"],
-                    json.dumps(e["response"], separators=(",", ":")),
+                    e["response"],
                     e["input_tokens"],
                     e["output_tokens"],
                     e["embed_model"],
-                    np.asarray(vector, dtype=np.float32).tobytes(),
+                    b"" if vector is None else np.asarray(vector, dtype=np.float32).tobytes(),
                     e["created_at"],
                     e["expires_at"],
                     e["created_at"],
@@ -102,10 +102,11 @@ class Store:
             )
             return int(cur.lastrowid)
 
-    def response(self, row_id: int) -> dict[str, Any] | None:
+    def response(self, row_id: int) -> str | None:
+        """The stored answer's JSON text."""
         with self._lock:
             row = self.db.execute("SELECT response FROM entries WHERE id=?", (row_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return row[0] if row else None
 
     def delete(self, row_ids: list[int]) -> None:
         if not row_ids:

@@ -59,7 +59,7 @@ pub fn run(dir: &Path, args: &GatewayArgs, out: &mut impl Write) -> anyhow::Resu
     }
     client.close_session(session, EndReason::UserExit);
     // Read the cache's own counters from the Python already running.
-    let cache = super::stats::cache_stats(runtime.bridge());
+    let cache = super::stats::cache_stats(runtime.client().cache());
     drop(runtime);
     writeln!(out, "\n{}", style.bold("── this session ──"))?;
     super::stats::gather(&log, Some(session))?.print(out)?;

@@ -1,9 +1,10 @@
 //! `lantern serve`: the pipeline behind an Anthropic-compatible endpoint.
 
 use crate::commands::ask::Approve;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use lantern_actors::cache_bridge::BridgeConfig;
-use lantern_actors::pipeline::Settings;
+use crate::upstream_args::UpstreamArgs;
+use lantern_actors::pipeline::{SemanticMode, Settings};
 use lantern_actors::runtime::{Runtime, RuntimeConfig};
 use lantern_events::schema::PrivacyLevel;
 use lantern_events::{EventLog, LOG_FILE};
@@ -29,15 +30,15 @@ pub struct Args {
     /// The PEM private key of --tls-cert.
     #[arg(long, requires = "tls_cert", value_name = "PEM")]
     tls_key: Option<PathBuf>,
-    /// Upstream Messages API base URL [default: Widget-Log's, https://api.anthropic.com].
-    #[arg(long, env = "LANTERN_UPSTREAM_URL", value_name = "URL")]
-    upstream_url: Option<String>,
-    /// The environment variable that holds the upstream API key.
-    #[arg(long, default_value = "ANTHROPIC_API_KEY", value_name = "NAME")]
-    upstream_key_env: String,
-    /// Answer with Widget-Log's offline placeholder instead of an upstream (no key needed).
-    #[arg(long)]
-    offline: bool,
+    /// Where answers come from.
+    #[command(flatten)]
+    upstream: UpstreamArgs,
+    /// Whether a verified paraphrase may be served from the cache: `off`
+    /// serves exact (normalised) matches only. Off by default here: on
+    /// prompts it has not seen, the verifier serves too many wrong answers
+    /// to answer an unattended client with them (docs/cache.md).
+    #[arg(long, value_enum, default_value = "off")]
+    semantic: Semantic,
     /// A Widget-Log configuration file (TOML; see docs/cache.md).
     #[arg(long, value_name = "FILE")]
     widget_log_config: Option<PathBuf>,
@@ -62,12 +63,9 @@ pub struct Args {
     /// HTTP worker threads.
     #[arg(long, default_value_t = 2)]
     workers: usize,
-    /// Threads calling into Widget-Log (1–8): how many cache misses can wait on the upstream at once.
-    #[arg(long, default_value_t = 4)]
+    /// Threads running the cache's Python (1–8). Waiting on the upstream holds none.
+    #[arg(long, default_value_t = 2)]
     bridge_threads: usize,
-    /// A client header to pass upstream (repeatable; anthropic-beta always is).
-    #[arg(long = "forward-header", value_name = "NAME")]
-    forward_headers: Vec<String>,
     /// Cache namespace of requests without x-lantern-namespace.
     #[arg(long, default_value = "default")]
     namespace: String,
@@ -79,19 +77,13 @@ pub struct Args {
     venv: Option<PathBuf>,
 }
 
-/// The upstream key: from the named environment variable, unless offline.
-fn upstream_key(args: &Args) -> anyhow::Result<Option<String>> {
-    if args.offline {
-        return Ok(None);
-    }
-    match std::env::var(&args.upstream_key_env) {
-        Ok(key) if !key.trim().is_empty() => Ok(Some(key.trim().to_owned())),
-        _ => bail!(
-            "no upstream API key: set ${} (or name another variable with --upstream-key-env), \
-             or pass --offline to answer with placeholders",
-            args.upstream_key_env
-        ),
-    }
+/// Values of `--semantic`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Semantic {
+    /// Serve verified paraphrases.
+    Serve,
+    /// Exact matches only.
+    Off,
 }
 
 fn widget_log_config(dir: &Path, args: &Args) -> String {
@@ -99,23 +91,15 @@ fn widget_log_config(dir: &Path, args: &Args) -> String {
     if let Some(file) = &args.widget_log_config {
         config["config_file"] = file.display().to_string().into();
     }
-    if let Some(url) = &args.upstream_url {
-        config["upstream"]["anthropic"]["base_url"] = url.as_str().into();
-    }
-    if args.offline {
-        config["upstream"]["provider"] = "offline".into();
-    }
     config.to_string()
 }
 
 /// Runs `lantern serve` until SIGINT or SIGTERM.
 pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<()> {
     let approve = args.approve.unwrap_or(if args.ui { Approve::Ask } else { Approve::Original });
-    let key = upstream_key(args)?;
+    let upstream = args.upstream.config(0, true)?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
     let token = Token::load_or_create(dir)?;
-    let mut forward_headers: Vec<String> = args.forward_headers.iter().map(|h| h.to_ascii_lowercase()).collect();
-    forward_headers.push("anthropic-beta".into());
     let config = ServeConfig {
         listen: args.listen,
         allow_remote: args.allow_remote,
@@ -123,8 +107,6 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<()> 
         max_body_bytes: args.max_body_bytes,
         workers: args.workers,
         policy: approve.into(),
-        forward_headers,
-        upstream_api_key: key.clone(),
         token,
     };
     config.check()?;
@@ -133,11 +115,14 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<()> 
     let settings = Settings {
         decision_timeout: Duration::from_secs(args.decision_timeout),
         namespace: args.namespace.clone(),
-        api_key: key,
+        semantic: match args.semantic {
+            Semantic::Serve => SemanticMode::Serve,
+            Semantic::Off => SemanticMode::Off,
+        },
         ..Settings::default()
     };
     let bridge = BridgeConfig { venv, config_json: widget_log_config(dir, args), threads: args.bridge_threads };
-    let runtime = Runtime::start(log.clone(), RuntimeConfig { bridge, privacy: args.privacy, settings })?;
+    let runtime = Runtime::start(log.clone(), RuntimeConfig { bridge, upstream, privacy: args.privacy, settings })?;
     let server = Server::start(config, runtime.client())?;
     let scheme = if args.tls_cert.is_some() { "https" } else { "http" };
     for addr in server.addrs() {

@@ -1,7 +1,7 @@
 //! `lantern stats`: what the cache and the pipeline did, from the journal.
 
 use crate::gateway::{self, GatewayArgs};
-use lantern_actors::cache_bridge::Bridge;
+use lantern_actors::cache_bridge::{Cache, CacheStats};
 use lantern_events::schema::*;
 use lantern_events::{Envelope, SessionId};
 use std::collections::BTreeMap;
@@ -76,6 +76,8 @@ impl Stats {
                             MissReason::GuardRejected { .. } => "guard_rejected",
                             MissReason::Disabled => "disabled",
                             MissReason::Bypassed => "bypassed",
+                            MissReason::ExactOnly => "exact_only",
+                            MissReason::Unavailable { .. } => "unavailable",
                         };
                         *self.misses.entry(k).or_default() += 1;
                     }
@@ -103,7 +105,7 @@ impl Stats {
                     self.wrong_answer_flags += 1;
                 }
             }
-            Event::RefinementProposed(_) | Event::SessionEnded(_) => {}
+            Event::RefinementProposed(_) | Event::RefinementSkipped(_) | Event::SessionEnded(_) => {}
         }
     }
 
@@ -175,32 +177,23 @@ pub fn gather(log: &lantern_events::EventLog, session: Option<SessionId>) -> any
     Ok(stats)
 }
 
-/// Widget-Log's own counters (entries, tokens and cost saved) from a running bridge.
-pub fn cache_stats(bridge: &Bridge) -> Result<serde_json::Value, String> {
-    let parse = |json: Result<String, _>| -> Result<serde_json::Value, String> {
-        serde_json::from_str(&json.map_err(|e: lantern_actors::cache_bridge::BridgeError| e.to_string())?)
-            .map_err(|e| e.to_string())
-    };
-    let (stats, health) = (parse(bridge.stats())?, parse(bridge.health())?);
-    Ok(serde_json::json!({ "entries": health["entries"], "stats": stats["stats"] }))
+/// Widget-Log's own counters (entries, tokens and cost saved) from a running cache.
+pub fn cache_stats(cache: &Cache) -> Result<CacheStats, String> {
+    cache.stats_blocking().map_err(|e| e.to_string())
 }
 
 /// Starts Widget-Log over `dir` just for its counters.
-fn start_and_read_cache_stats(dir: &Path, args: &GatewayArgs) -> Result<serde_json::Value, String> {
-    let bridge = Bridge::start(&gateway::bridge_config(dir, args, 1)).map_err(|e| e.to_string())?;
-    cache_stats(&bridge)
+fn start_and_read_cache_stats(dir: &Path, args: &GatewayArgs) -> Result<CacheStats, String> {
+    let cache = Cache::start(&gateway::bridge_config(dir, args, 1)).map_err(|e| e.to_string())?;
+    cache_stats(&cache)
 }
 
 /// Prints Widget-Log's savings line.
-pub fn print_cache_stats(c: &serde_json::Value, out: &mut impl Write) -> std::io::Result<()> {
-    let s = &c["stats"];
+pub fn print_cache_stats(c: &CacheStats, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(
         out,
         "cache store: {} entries · saved {} input + {} output tokens (≈ ${:.4})",
-        c["entries"],
-        s["tokens_saved"]["input"],
-        s["tokens_saved"]["output"],
-        s["cost_saved_usd"].as_f64().unwrap_or(0.0)
+        c.entries, c.tokens_saved.input, c.tokens_saved.output, c.cost_saved_usd
     )
 }
 
@@ -211,7 +204,10 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<()> 
     drop(log);
     let cache = if args.no_cache_stats { None } else { Some(start_and_read_cache_stats(dir, &args.gateway)) };
     if args.json {
-        let cache = cache.map(|c| c.unwrap_or_else(|e| serde_json::json!({ "error": e })));
+        let cache = cache.map(|c| match c {
+            Ok(stats) => serde_json::json!({ "entries": stats.entries, "stats": stats }),
+            Err(e) => serde_json::json!({ "error": e }),
+        });
         writeln!(out, "{}", serde_json::json!({ "log": stats, "cache": cache }))?;
         return Ok(());
     }

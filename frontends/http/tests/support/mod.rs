@@ -5,6 +5,7 @@
 use lantern_actors::cache_bridge::BridgeConfig;
 use lantern_actors::pipeline::Settings;
 use lantern_actors::runtime::{Runtime, RuntimeConfig};
+use lantern_actors::upstream::{Limits, UpstreamConfig};
 use lantern_events::EventLog;
 use lantern_events::schema::PrivacyLevel;
 use std::io::{Read, Write};
@@ -20,25 +21,24 @@ pub const UPSTREAM_KEY: &str = "sk-ant-api03-UPSTREAMkeyForTests0123456789";
 mod files;
 #[path = "../../../../actors/tests/support/upstream.rs"]
 mod upstream;
+
 #[allow(unused_imports)] // not every test binary that includes this module checks files
 pub use files::found_under;
-pub use upstream::{Fake, fake, venv};
+pub use upstream::{Fake, anthropic, fake, venv};
 
 /// The actors and Widget-Log over `dir`, answering from `fake` without retries.
 pub fn runtime(dir: &Path, fake: &Fake, decision_timeout: Duration) -> (Arc<EventLog>, Runtime) {
-    runtime_with(dir, fake, decision_timeout, 3)
+    runtime_with(dir, fake, decision_timeout, Limits::default())
 }
 
-/// [`runtime`] with this many bridge threads.
-pub fn runtime_with(dir: &Path, fake: &Fake, decision_timeout: Duration, threads: usize) -> (Arc<EventLog>, Runtime) {
+/// [`runtime`] with these upstream limits.
+pub fn runtime_with(dir: &Path, fake: &Fake, decision_timeout: Duration, limits: Limits) -> (Arc<EventLog>, Runtime) {
     let log = Arc::new(EventLog::open(&dir.join("events.redb")).unwrap());
-    let widget_log = serde_json::json!({
-        "data_dir": dir.join("widget-log"),
-        "upstream": {"provider": "anthropic", "max_retries": 0, "anthropic": {"base_url": fake.url}},
-    });
-    let settings = Settings { api_key: Some(UPSTREAM_KEY.into()), decision_timeout, ..Settings::default() };
+    let widget_log = serde_json::json!({"data_dir": dir.join("widget-log")});
+    let settings = Settings { decision_timeout, ..Settings::default() };
     let config = RuntimeConfig {
-        bridge: BridgeConfig { venv: venv(), config_json: widget_log.to_string(), threads },
+        bridge: BridgeConfig { venv: venv(), config_json: widget_log.to_string(), threads: 2 },
+        upstream: UpstreamConfig { limits, ..anthropic(&fake.url, UPSTREAM_KEY) },
         privacy: PrivacyLevel::Full,
         settings,
     };
@@ -132,4 +132,27 @@ pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) 
 pub fn fake_received(fake: &Fake) -> Vec<serde_json::Value> {
     let addr: SocketAddr = fake.url.trim_start_matches("http://").parse().unwrap();
     raw(addr, &request("GET", "/_fake/requests", &[], b"")).json().as_array().unwrap().clone()
+}
+
+/// The exact bytes the fake received as a request's body.
+pub fn raw_body(received: &serde_json::Value) -> Vec<u8> {
+    let b64 = received["raw_b64"].as_str().expect("the fake records raw bodies");
+    decode_base64(b64)
+}
+
+fn decode_base64(s: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let bytes: Vec<u8> = s.bytes().filter(|c| *c != b'=' && !c.is_ascii_whitespace()).map(value).collect();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, v)| acc | (u32::from(*v) << (18 - 6 * i)));
+        out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
+    }
+    out
 }

@@ -1,0 +1,197 @@
+//! `POST /v1/messages` and `/v1/messages/count_tokens`: the request goes in
+//! as the client sent it, and the answer comes back as its source sent it —
+//! the upstream's status, headers and bytes as they arrive, or a cached
+//! Message whole or replayed as a well-formed stream — with Lantern's
+//! `x-lantern-*` headers added.
+
+use crate::error::ApiError;
+use crate::metrics::CacheResult;
+use crate::routes::{State, finish, read_body};
+use crate::validate;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use bytes::Bytes;
+use lantern_actors::messages::last_user_text;
+use lantern_actors::pipeline::{Ask, Delivery, Proxied};
+use lantern_actors::upstream::{Failure, Header, Outbound, anthropic_error_type, headers, sse};
+use lantern_events::RequestId;
+use lantern_events::schema::{CacheOutcome, FrontendKind, PromptContext, PromptOrigin};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc::Receiver;
+
+/// The request's path and query, as sent.
+fn path_and_query(req: &HttpRequest) -> String {
+    req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned())
+}
+
+/// The client's headers that go upstream.
+fn passed_headers(req: &HttpRequest) -> Vec<Header> {
+    headers::outbound(req.headers().iter().map(|(k, v)| (k.as_str(), v.as_bytes())))
+}
+
+fn lantern_headers(b: &mut HttpResponseBuilder, id: &str, lookup: &CacheOutcome) -> CacheResult {
+    let (result, similarity) = CacheResult::of(lookup);
+    b.insert_header(("x-lantern-cache", result.as_str())).insert_header(("x-lantern-request-id", id));
+    if let Some(s) = similarity {
+        b.insert_header(("x-lantern-similarity", format!("{s:.4}")));
+    }
+    result
+}
+
+pub(crate) async fn messages(req: HttpRequest, payload: web::Payload, state: web::Data<State>) -> HttpResponse {
+    let request = RequestId::new();
+    let id = request.to_string();
+    let result = answer(&req, payload, &state, request, &id).await;
+    finish(&state, "/v1/messages", &id, result)
+}
+
+async fn answer(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &web::Data<State>,
+    request: RequestId,
+    id: &str,
+) -> Result<HttpResponse, ApiError> {
+    let started = Instant::now();
+    state.authorize(req)?;
+    let bytes = read_body(req, payload, state.config.max_body_bytes).await?;
+    let checked = validate::messages_body(&bytes)?;
+    let prompt = last_user_text(&checked.body).unwrap_or_default();
+    let proxied = Proxied::new(
+        bytes.freeze(),
+        checked.body,
+        path_and_query(req),
+        passed_headers(req),
+        validate::namespace(req.headers())?,
+        validate::cache_mode(req.headers())?,
+    );
+    let streaming = proxied.streaming();
+    let ask = Ask {
+        session: state.session,
+        request,
+        prompt,
+        model: checked.model,
+        context: PromptContext::default(),
+        origin: PromptOrigin::Typed,
+        policy: state.config.policy,
+        frontend: FrontendKind::Proxy,
+    };
+    let answers = state.client.submit_proxied(ask, proxied);
+    tokio::select! {
+        r = respond(answers, state.clone().into_inner(), id, streaming, started) => r,
+        // Dropping the answers cancels the upstream call.
+        () = crate::peer::gone(req) => Err(ApiError::new(499, "the client closed the connection")),
+    }
+}
+
+/// Turns the pipeline's deliveries into the response.
+async fn respond(
+    mut answers: Receiver<Delivery>,
+    state: Arc<State>,
+    id: &str,
+    streaming: bool,
+    started: Instant,
+) -> Result<HttpResponse, ApiError> {
+    match answers.recv().await {
+        Some(Delivery::Cached { message, lookup }) => {
+            let mut b = HttpResponse::Ok();
+            b.insert_header(("request-id", id));
+            let result = lantern_headers(&mut b, id, &lookup);
+            state.metrics.answered(result, started.elapsed());
+            if !streaming {
+                return Ok(b.content_type("application/json").body(message));
+            }
+            let replay = serde_json::from_slice::<serde_json::Value>(&message)
+                .map(|m| sse::replay_bytes(&m))
+                .map_err(|e| ApiError::internal(format!("a cached answer does not parse: {e}")))?;
+            Ok(b.content_type("text/event-stream").insert_header(("cache-control", "no-cache")).body(replay))
+        }
+        Some(Delivery::Head { status, headers, lookup }) => {
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            let mut b = HttpResponse::build(code);
+            for (k, v) in &headers {
+                b.append_header((k.as_str(), v.as_slice()));
+            }
+            let result = lantern_headers(&mut b, id, &lookup);
+            let events = headers::get(&headers, "content-type").is_some_and(|c| c.starts_with("text/event-stream"));
+            let relay = Relay { answers, state, result, started, events, done: false };
+            Ok(b.streaming(futures_util::stream::unfold(relay, Relay::next)))
+        }
+        Some(Delivery::Failed(f)) => Err(ApiError::from_failure(&f)),
+        Some(Delivery::Body(_) | Delivery::Broken(_)) | None => {
+            Err(ApiError::internal("Lantern's pipeline ended without an answer; see the journal (lantern sessions)"))
+        }
+    }
+}
+
+/// The upstream's body, relayed chunk by chunk.
+struct Relay {
+    answers: Receiver<Delivery>,
+    state: Arc<State>,
+    result: CacheResult,
+    started: Instant,
+    events: bool,
+    done: bool,
+}
+
+impl Relay {
+    async fn next(mut self) -> Option<(Result<Bytes, Infallible>, Self)> {
+        if self.done {
+            return None;
+        }
+        match self.answers.recv().await {
+            Some(Delivery::Body(bytes)) => Some((Ok(bytes), self)),
+            Some(Delivery::Broken(f)) if self.events => {
+                // The stream broke off: say so in the stream's own terms.
+                self.done = true;
+                let kind = anthropic_error_type(ApiError::from_failure(&f).status);
+                Some((Ok(sse::error_frame(kind, &format!("lantern: {} ({})", f.message, f.kind))), self))
+            }
+            _ => {
+                self.state.metrics.answered(self.result, self.started.elapsed());
+                None
+            }
+        }
+    }
+}
+
+pub(crate) async fn count_tokens(req: HttpRequest, payload: web::Payload, state: web::Data<State>) -> HttpResponse {
+    let id = RequestId::new().to_string();
+    let result = async {
+        state.authorize(&req)?;
+        let bytes = read_body(&req, payload, state.config.max_body_bytes).await?;
+        let checked = validate::messages_body(&bytes)?;
+        let upstream = state.client.upstream().clone();
+        if upstream.provider() != "anthropic" {
+            return Err(ApiError::invalid(format!(
+                "count_tokens needs the anthropic provider (this Lantern answers with {})",
+                upstream.provider()
+            )));
+        }
+        let out = Outbound {
+            path: path_and_query(&req),
+            headers: passed_headers(&req),
+            body: bytes.freeze(),
+            json: Arc::new(checked.body),
+        };
+        let u = upstream.clone();
+        let answer = upstream
+            .spawn(async move {
+                let mut r = u.send(&out).await?;
+                let body = r.rest(16 * 1024 * 1024).await?;
+                Ok::<_, Failure>((r.status, r.headers, body))
+            })
+            .await
+            .ok_or_else(|| ApiError::new(503, "Lantern is stopping"))?;
+        let (status, headers, body) = answer.map_err(|f| ApiError::from_failure(&f))?;
+        let mut b = HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY));
+        for (k, v) in &headers {
+            b.append_header((k.as_str(), v.as_slice()));
+        }
+        Ok(b.insert_header(("x-lantern-request-id", id.as_str())).body(body))
+    }
+    .await;
+    finish(&state, "/v1/messages/count_tokens", &id, result)
+}
