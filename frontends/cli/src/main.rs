@@ -44,6 +44,8 @@ enum Command {
     Ui(commands::ui::Args),
     /// Export training datasets (preferences, sft, routing, suggestions) as JSONL or Parquet.
     Export(commands::export::Args),
+    /// Show a request's cache key, or why two requests do not share one.
+    CacheKey(commands::cache_key::Args),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +75,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replay(cmd) => return commands::replay::run(&dir, cmd, &mut out),
         Command::Export(args) => return commands::export::run(&dir, &args, &mut out),
         Command::Ui(args) => commands::ui::run(&dir, &args)?,
+        Command::CacheKey(args) => commands::cache_key::run(&args, &mut out)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod ask;
+pub mod cache_key;
 pub mod demo;
 pub mod export;
 pub mod replay;

@@ -4,6 +4,7 @@ the fake upstream. The ``lantern`` binary must be built first
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -20,6 +21,8 @@ from widget_log.testing.fake_anthropic import FakeAnthropic
 REPO = Path(__file__).resolve().parents[4]
 UPSTREAM_KEY = "sk-ant-api03-SDKsuiteUpstreamKey0123456789"
 MAX_BODY = 64 * 1024
+# Seconds of upstream silence before the proxy gives up (a fault delays longer).
+UPSTREAM_TIMEOUT = 2
 
 
 def lantern_binary() -> Path:
@@ -54,54 +57,54 @@ class Proxy:
         return [r["body"] for r in self.fake.requests if r["path"] == path]
 
 
+@contextlib.contextmanager
+def serving(
+    data: Path, fake: FakeAnthropic, *extra: str, max_body: int = MAX_BODY
+) -> Iterator[Proxy]:
+    """``lantern serve`` over ``data`` with ``fake`` as its upstream; stopped
+    (SIGINT, so the journal is closed cleanly) when the block ends."""
+    cmd = [
+        str(lantern_binary()),
+        "--data-dir",
+        str(data),
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream-url",
+        fake.url,
+        "--upstream-timeout",
+        str(UPSTREAM_TIMEOUT),
+        "--max-body-bytes",
+        str(max_body),
+        "--venv",
+        str(Path(sys.prefix)),
+        *extra,
+    ]
+    env = {**os.environ, "ANTHROPIC_API_KEY": UPSTREAM_KEY}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if "listening on" not in line:
+        proc.kill()
+        pytest.fail(f"lantern serve did not start: {line}{proc.stderr.read() if proc.stderr else ''}")
+    url = line.strip().rsplit(" ", 1)[-1]
+    token = (data / "proxy-token").read_text().strip()
+    try:
+        yield Proxy(url=url, token=token, data_dir=data, fake=fake)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+
+
 @pytest.fixture(scope="session")
 def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
-    tmp = tmp_path_factory.mktemp("serve")
-    config = tmp / "widget-log.toml"
-    config.write_text("[upstream]\nmax_retries = 0\n")
-    data = tmp / "data"
-    with FakeAnthropic() as fake:
-        cmd = [
-            str(lantern_binary()),
-            "--data-dir",
-            str(data),
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--upstream-url",
-            fake.url,
-            "--widget-log-config",
-            str(config),
-            "--forward-header",
-            "x-fake-fault",
-            "--max-body-bytes",
-            str(MAX_BODY),
-            "--venv",
-            str(Path(sys.prefix)),
-        ]
-        env = {**os.environ, "ANTHROPIC_API_KEY": UPSTREAM_KEY}
-        proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-        )
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if "listening on" not in line:
-            proc.kill()
-            pytest.fail(
-                f"lantern serve did not start: {line}{proc.stderr.read() if proc.stderr else ''}"
-            )
-        url = line.strip().rsplit(" ", 1)[-1]
-        token = (data / "proxy-token").read_text().strip()
-        try:
-            yield Proxy(url=url, token=token, data_dir=data, fake=fake)
-        finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+    with FakeAnthropic() as fake, serving(tmp_path_factory.mktemp("serve") / "data", fake) as p:
+        yield p
 
 
 @pytest.fixture()

@@ -12,7 +12,7 @@ import uuid
 import anthropic
 import pytest
 
-from conftest import MAX_BODY, UPSTREAM_KEY, Proxy
+from conftest import UPSTREAM_TIMEOUT, MAX_BODY, UPSTREAM_KEY, Proxy
 
 MODEL = "claude-opus-4-5"
 
@@ -36,13 +36,15 @@ def test_a_miss_then_an_exact_hit(client: anthropic.Anthropic) -> None:
     prompt = fresh("How do I reverse a list in Python?")
     headers, first = ask(client, prompt)
     assert headers["x-lantern-cache"] == "miss"
-    assert headers["x-lantern-request-id"] == first._request_id
+    # A miss carries the upstream's own request-id; Lantern's is beside it.
+    assert first._request_id.startswith("req_fake_") and headers["x-lantern-request-id"]
     assert first.content[0].text == f"Fake reply to: {prompt}"
     assert first.stop_reason == "end_turn" and first.usage.input_tokens > 0
     headers, second = ask(client, prompt)
     assert headers["x-lantern-cache"] == "hit-exact"
     assert float(headers["x-lantern-similarity"]) == 1.0
     assert second.content == first.content and second.id == first.id
+    assert second._request_id == headers["x-lantern-request-id"], "a hit's id is Lantern's"
 
 
 def stream_once(client: anthropic.Anthropic, prompt: str, **kw):
@@ -235,16 +237,36 @@ def test_a_wrong_or_missing_token_is_an_authentication_error(proxy: Proxy) -> No
         )
 
 
-def test_invalid_requests_are_bad_request_errors(client: anthropic.Anthropic) -> None:
+def test_what_lantern_checks_itself_is_a_bad_request_error(client: anthropic.Anthropic) -> None:
     with pytest.raises(anthropic.BadRequestError) as e:
-        client.messages.create(model=MODEL, max_tokens=10, messages=[])
+        client.messages.create(model="", max_tokens=10, messages=[{"role": "user", "content": "x"}])
+    assert "model" in e.value.message
+    with pytest.raises(anthropic.BadRequestError) as e:
+        client.messages.create(model=MODEL, max_tokens=10, messages="not a list")  # type: ignore[arg-type]
     assert "messages" in e.value.message
     with pytest.raises(anthropic.BadRequestError):
-        client.messages.create(
-            model=MODEL, max_tokens=10, messages=[{"role": "bot", "content": "x"}]
-        )
-    with pytest.raises(anthropic.BadRequestError):
         ask(client, "x", extra_headers={"x-lantern-cache": "maybe"})
+
+
+def test_what_lantern_does_not_need_is_the_upstreams_to_judge(
+    proxy: Proxy, client: anthropic.Anthropic
+) -> None:
+    # An unknown role, an unknown block type and an invented field reach the
+    # upstream as sent; the fake, like the real API here, accepts them.
+    prompt = fresh("odd shapes")
+    msg = client.messages.create(
+        model=MODEL,
+        max_tokens=10,
+        messages=[
+            {"role": "user", "content": [{"type": "invented_block", "x": 1}]},  # type: ignore[list-item]
+            {"role": "system", "content": "a reminder"},  # type: ignore[list-item]
+            {"role": "user", "content": prompt},
+        ],
+        extra_body={"invented_field": {"nested": True}},
+    )
+    assert msg.content[0].text == f"Fake reply to: {prompt}"
+    sent = proxy.upstream_bodies()[-1]
+    assert sent["invented_field"] == {"nested": True} and sent["messages"][1]["role"] == "system"
 
 
 def test_a_body_over_the_limit_is_too_large(client: anthropic.Anthropic) -> None:
@@ -274,12 +296,27 @@ def test_upstream_errors_keep_their_status(
             ask(client, fresh("fail"), extra_headers=headers)
 
 
-def test_an_upstream_timeout_or_garbage_is_a_gateway_error(
+def test_an_upstream_that_goes_silent_is_a_gateway_timeout(client: anthropic.Anthropic) -> None:
+    with pytest.raises(anthropic.APIStatusError) as e:
+        ask(client, fresh("slow"), extra_headers={"x-fake-fault": f"delay={UPSTREAM_TIMEOUT + 1}"})
+    assert e.value.status_code == 504 and e.value.body["error"]["type"] == "timeout_error"
+
+
+def test_garbage_from_the_upstream_reaches_the_sdk_as_it_was_sent(
     client: anthropic.Anthropic,
 ) -> None:
-    with pytest.raises(anthropic.APIStatusError) as e:
-        ask(client, fresh("garbage"), extra_headers={"x-fake-fault": "malformed"})
-    assert e.value.status_code == 502
+    # A 200 with a broken body: passed on unchanged (the SDK cannot read it), never stored.
+    prompt = fresh("garbage")
+    with pytest.raises(Exception) as e:
+        ask(client, prompt, extra_headers={"x-fake-fault": "malformed"})
+    assert not isinstance(e.value, anthropic.APIStatusError), e.value
+    assert ask(client, prompt)[0]["x-lantern-cache"] == "miss"
+
+
+def test_retry_after_reaches_the_client(client: anthropic.Anthropic) -> None:
+    with pytest.raises(anthropic.RateLimitError) as e:
+        ask(client, fresh("slow down"), extra_headers={"x-fake-fault": "status=429;retry_after=7"})
+    assert e.value.response.headers["retry-after"] == "7"
 
 
 def test_a_stream_broken_upstream_raises_and_is_not_stored(

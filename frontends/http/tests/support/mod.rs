@@ -28,14 +28,13 @@ pub use upstream::{Fake, anthropic, fake, venv};
 
 /// The actors and Widget-Log over `dir`, answering from `fake` without retries.
 pub fn runtime(dir: &Path, fake: &Fake, decision_timeout: Duration) -> (Arc<EventLog>, Runtime) {
-    runtime_with(dir, fake, decision_timeout, Limits::default())
+    runtime_with(dir, fake, Settings { decision_timeout, ..Settings::default() }, Limits::default())
 }
 
-/// [`runtime`] with these upstream limits.
-pub fn runtime_with(dir: &Path, fake: &Fake, decision_timeout: Duration, limits: Limits) -> (Arc<EventLog>, Runtime) {
+/// [`runtime`] with these settings and upstream limits.
+pub fn runtime_with(dir: &Path, fake: &Fake, settings: Settings, limits: Limits) -> (Arc<EventLog>, Runtime) {
     let log = Arc::new(EventLog::open(&dir.join("events.redb")).unwrap());
     let widget_log = serde_json::json!({"data_dir": dir.join("widget-log")});
-    let settings = Settings { decision_timeout, ..Settings::default() };
     let config = RuntimeConfig {
         bridge: BridgeConfig { venv: venv(), config_json: widget_log.to_string(), threads: 2 },
         upstream: UpstreamConfig { limits, ..anthropic(&fake.url, UPSTREAM_KEY) },
