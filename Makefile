@@ -48,7 +48,13 @@ test: setup test-rust test-python ui-smoke
 test-rust: setup
 	$(CARGO) test --workspace --locked
 
-test-python: setup
+# The real npm clients of the proxy (Claude Code, the TypeScript SDK), pinned
+# in frontends/http/tests/clients, installed outside the tree (.cache/).
+.PHONY: clients
+clients:
+	scripts/install-clients.sh >/dev/null
+
+test-python: setup clients
 	cd widget-log && $(VPY) -m pytest -q
 	$(CARGO) build --locked -p lantern
 	$(VPY) -m pytest -q frontends/http/tests/sdk
@@ -76,6 +82,7 @@ bench-python: setup
 
 .PHONY: bench-proxy
 bench-proxy: setup
+	$(CARGO) build --release --locked -p lantern
 	$(CARGO) bench --locked -p lantern-http --bench proxy_load
 
 crash-trials: setup

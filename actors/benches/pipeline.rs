@@ -5,10 +5,10 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lantern_actors::cache_bridge::{BridgeConfig, Cache};
-use lantern_actors::upstream::{Provider, UpstreamConfig};
 use lantern_actors::journal::Journal;
 use lantern_actors::pipeline::{Ask, Settings};
 use lantern_actors::runtime::{Client, Runtime, RuntimeConfig};
+use lantern_actors::upstream::{Provider, UpstreamConfig};
 use lantern_events::schema::*;
 use lantern_events::{Actor, EventLog, NewEvent, Recv, RequestId, SessionId, Subscription};
 use std::path::{Path, PathBuf};

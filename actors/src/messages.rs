@@ -128,7 +128,8 @@ mod tests {
         );
         let two = json!({"messages": [{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]});
         assert!(plain_user_text(&two).is_err());
-        let cited = json!({"messages": [{"role": "user", "content": [{"type": "text", "text": "a", "citations": []}]}]});
+        let cited =
+            json!({"messages": [{"role": "user", "content": [{"type": "text", "text": "a", "citations": []}]}]});
         assert!(plain_user_text(&cited).is_err());
         let odd = json!({"messages": [{"role": "user", "content": 5}]});
         assert_eq!(plain_user_text(&odd), Err(SkipReason::NotPlainText { blocks: vec!["number".into()] }));
@@ -139,7 +140,10 @@ mod tests {
         let body = json!({"system": "s", "x-unknown": 1, "messages": [{"role": "user", "content": [
             {"type": "text", "text": "a", "cache_control": {"type": "ephemeral"}}]}]});
         let out = with_last_text(&body, "NEW");
-        assert_eq!(out["messages"][0]["content"], json!([{"type": "text", "text": "NEW", "cache_control": {"type": "ephemeral"}}]));
+        assert_eq!(
+            out["messages"][0]["content"],
+            json!([{"type": "text", "text": "NEW", "cache_control": {"type": "ephemeral"}}])
+        );
         assert_eq!((out["system"].clone(), out["x-unknown"].clone()), (json!("s"), json!(1)));
         let s = with_last_text(&json!({"messages": [{"role": "user", "content": "old"}]}), "NEW");
         assert_eq!(s["messages"][0]["content"], "NEW");

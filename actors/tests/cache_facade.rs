@@ -13,7 +13,8 @@ use std::sync::Arc;
 use support::venv;
 
 fn key_of(ns: &str, prompt: &str) -> CacheKey {
-    let body = json!({"model": "claude-sonnet-4-5", "max_tokens": 256, "messages": [{"role": "user", "content": prompt}]});
+    let body =
+        json!({"model": "claude-sonnet-4-5", "max_tokens": 256, "messages": [{"role": "user", "content": prompt}]});
     CacheKey::new(ns, &key::fingerprint(&body, &[], ""), &body)
 }
 
@@ -78,7 +79,8 @@ fn the_cache_facade_end_to_end() {
         assert_eq!((before.stored, before.exact_hits, before.entries), (1, 2, 1));
 
         // Truncated answers are never storable.
-        let cut: serde_json::Value = json!({"type": "message", "content": [{"type": "text", "text": "x"}], "stop_reason": "max_tokens"});
+        let cut: serde_json::Value =
+            json!({"type": "message", "content": [{"type": "text", "text": "x"}], "stop_reason": "max_tokens"});
         assert!(!cache.storable(&cut));
 
         // A wrong answer, invalidated, is gone.

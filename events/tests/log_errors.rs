@@ -108,7 +108,10 @@ fn unreadable_record_is_a_typed_read_error() {
     let log = EventLog::open_read_only(&path).unwrap();
     let err = log.read_range(..).unwrap_err();
     let newer = codec::SCHEMA_VERSION + 1;
-    assert!(matches!(err, ReadError::Record { seq: 2, source: CodecError::SchemaTooNew { found, .. } } if found == newer), "{err:?}");
+    assert!(
+        matches!(err, ReadError::Record { seq: 2, source: CodecError::SchemaTooNew { found, .. } } if found == newer),
+        "{err:?}"
+    );
     assert_eq!(log.read_range(1..=1).unwrap().len(), 1);
 }
 

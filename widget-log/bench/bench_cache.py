@@ -27,11 +27,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+from widget_log.fingerprint import request_key
 
 from widget_log.cache import Cache, LookupResult
 from widget_log.config import load_config
 from widget_log.embed import Embedder
-from widget_log.fingerprint import request_key
 from widget_log.store import Store
 from widget_log.verify import Verifier
 

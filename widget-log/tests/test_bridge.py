@@ -64,7 +64,9 @@ def test_bad_inputs_are_typed_errors(gw):
 
 
 def test_a_stored_answer_comes_back_as_the_text_it_was_stored_as(gw):
-    text = '{"type":"message","content":[{"type":"text","text":"x"}],"stop_reason":"end_turn","z":1}'
+    text = (
+        '{"type":"message","content":[{"type":"text","text":"x"}],"stop_reason":"end_turn","z":1}'
+    )
     stored = json.loads(bridge.store(request("keep my bytes", entry_id="e1"), text))
     assert stored == {"ok": True, "stored": True, "entry_id": "e1", "why": None}
     answer, response = lookup("keep my bytes")
@@ -130,7 +132,7 @@ def test_persisted_across_initialize_with_the_embedding_written_behind(gw):
     store("How do I reverse a list in Python?")
     bridge.shutdown()  # waits for the embedding thread
     db = sqlite3.connect(gw / "cache.sqlite3")
-    (model, size), = db.execute("SELECT embed_model, length(vector) FROM entries").fetchall()
+    ((model, size),) = db.execute("SELECT embed_model, length(vector) FROM entries").fetchall()
     db.close()
     assert model and size == 384 * 4
     assert json.loads(bridge.initialize(json.dumps({"data_dir": str(gw)})))["entries"] == 1

@@ -95,13 +95,14 @@ pub fn keyed_body(body: &Value) -> Value {
     v
 }
 
+fn is_neutral(key: &str, top: bool) -> bool {
+    NEUTRAL_KEYS.contains(&key) || (top && NEUTRAL_FIELDS.contains(&key))
+}
+
 fn strip_neutral(v: &Value, top: bool) -> Value {
     match v {
         Value::Object(m) => Value::Object(
-            m.iter()
-                .filter(|(k, _)| !NEUTRAL_KEYS.contains(&k.as_str()) && !(top && NEUTRAL_FIELDS.contains(&k.as_str())))
-                .map(|(k, v)| (k.clone(), strip_neutral(v, false)))
-                .collect(),
+            m.iter().filter(|(k, _)| !is_neutral(k, top)).map(|(k, v)| (k.clone(), strip_neutral(v, false))).collect(),
         ),
         Value::Array(a) => Value::Array(a.iter().map(|v| strip_neutral(v, false)).collect()),
         other => other.clone(),
@@ -232,7 +233,8 @@ mod tests {
         assert_eq!(fp(&b), base, "metadata");
         let mut b = body();
         b["system"][0]["cache_control"] = json!({"type": "ephemeral", "ttl": "1h"});
-        b["messages"][0]["content"] = json!([{"type": "text", "text": "earlier", "cache_control": {"type": "ephemeral"}}]);
+        b["messages"][0]["content"] =
+            json!([{"type": "text", "text": "earlier", "cache_control": {"type": "ephemeral"}}]);
         let mut plain = body();
         plain["messages"][0]["content"] = json!([{"type": "text", "text": "earlier"}]);
         assert_eq!(fp(&b), fp(&plain), "cache_control");
@@ -241,18 +243,25 @@ mod tests {
     #[test]
     fn everything_else_counts_known_to_lantern_or_not() {
         let base = fp(&body());
-        let changes: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        type Change = Box<dyn Fn(&mut Value)>;
+        let changes: Vec<(&str, Change)> = vec![
             ("an invented field", Box::new(|b| b["context_management"] = json!({"edits": []}))),
             ("thinking", Box::new(|b| b["thinking"] = json!({"type": "enabled", "budget_tokens": 1024}))),
             ("system", Box::new(|b| b["system"][0]["text"] = "You are verbose.".into())),
             ("a system turn", Box::new(|b| b["messages"][2]["content"] = "other reminder".into())),
             ("an earlier turn", Box::new(|b| b["messages"][0]["content"] = "different".into())),
-            ("a block of the last turn", Box::new(|b| {
-                b["messages"][3]["content"].as_array_mut().unwrap().push(json!({"type": "future_block", "x": 1}))
-            })),
-            ("a trailing system turn", Box::new(|b| {
-                b["messages"].as_array_mut().unwrap().push(json!({"role": "system", "content": "today is Tuesday"}))
-            })),
+            (
+                "a block of the last turn",
+                Box::new(|b| {
+                    b["messages"][3]["content"].as_array_mut().unwrap().push(json!({"type": "future_block", "x": 1}))
+                }),
+            ),
+            (
+                "a trailing system turn",
+                Box::new(|b| {
+                    b["messages"].as_array_mut().unwrap().push(json!({"role": "system", "content": "today is Tuesday"}))
+                }),
+            ),
             ("max_tokens", Box::new(|b| b["max_tokens"] = 101.into())),
             ("model", Box::new(|b| b["model"] = "claude-opus-4".into())),
         ];

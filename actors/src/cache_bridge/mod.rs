@@ -181,7 +181,12 @@ impl Cache {
             .as_array()
             .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
             .unwrap_or_else(|| vec!["end_turn".into(), "stop_sequence".into()]);
-        Ok(Cache { bridge, pending: Mutex::new(HashMap::new()), pending_hits: AtomicU64::new(0), storable_stop_reasons })
+        Ok(Cache {
+            bridge,
+            pending: Mutex::new(HashMap::new()),
+            pending_hits: AtomicU64::new(0),
+            storable_stop_reasons,
+        })
     }
 
     fn pending_hit(&self, key: &CacheKey) -> Option<Pending> {
@@ -252,17 +257,18 @@ impl Cache {
     /// Stores `response` (a storable Message's JSON text) under `key`. The
     /// entry is served from now on; the returned future finishes the store
     /// in Widget-Log, and logs rather than fails.
-    pub fn store(self: &Arc<Self>, key: &CacheKey, response: Bytes) -> (EntryId, impl Future<Output = ()> + Send + use<>) {
+    pub fn store(
+        self: &Arc<Self>,
+        key: &CacheKey,
+        response: Bytes,
+    ) -> (EntryId, impl Future<Output = ()> + Send + use<>) {
         let entry = EntryId(uuid_hex());
         let slot = (key.namespace.clone(), key.exact.clone());
         if let Ok(mut p) = self.pending.lock() {
             p.insert(slot.clone(), Pending { entry: entry.clone(), response: response.clone() });
         }
         let text = String::from_utf8_lossy(&response).into_owned();
-        let call = self.bridge.call(
-            "store",
-            Args::Two(request(key, serde_json::json!({"entry_id": entry.0})), text),
-        );
+        let call = self.bridge.call("store", Args::Two(request(key, serde_json::json!({"entry_id": entry.0})), text));
         let (cache, id) = (self.clone(), entry.clone());
         let done = async move {
             match call.await.and_then(|(json, _)| wire::read::<wire::Stored>("store", &json)) {

@@ -136,7 +136,11 @@ mod tests {
         assert_eq!(us, 4250);
         assert_eq!(
             o,
-            CacheOutcome::SemanticHit { similarity: 0.93, entry: EntryId("ab".into()), matched_prompt: Some("p".into()) }
+            CacheOutcome::SemanticHit {
+                similarity: 0.93,
+                entry: EntryId("ab".into()),
+                matched_prompt: Some("p".into())
+            }
         );
         let l: Looked = read(
             "lookup",

@@ -126,7 +126,11 @@ impl Pipeline {
         let (route, skip, reply) = match proxied {
             Some((p, reply)) => {
                 let skip = p.refinable().err();
-                let route = Route { namespace: self.namespace(p.namespace.as_deref()), mode: p.cache, target: Target::Proxied(p) };
+                let route = Route {
+                    namespace: self.namespace(p.namespace.as_deref()),
+                    mode: p.cache,
+                    target: Target::Proxied(p),
+                };
                 (route, skip, Some(reply))
             }
             None => {
@@ -251,7 +255,9 @@ impl Pipeline {
         ctx.spawn(work.into_actor(self).map(move |sent, act, ctx| {
             let sent = sent.unwrap_or_else(|| Sent {
                 looked: Looked {
-                    outcome: CacheOutcome::Miss { reason: MissReason::Unavailable { message: "Lantern is stopping".into() } },
+                    outcome: CacheOutcome::Miss {
+                        reason: MissReason::Unavailable { message: "Lantern is stopping".into() },
+                    },
                     namespace,
                     latency_us: 0,
                 },

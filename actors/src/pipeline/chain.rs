@@ -111,7 +111,10 @@ impl Chain {
                 Stage::Refining
             }
             Some(reason) => {
-                steps.push(Step::Record(Actor::Refiner, Box::new(Event::RefinementSkipped(RefinementSkipped { reason }))));
+                steps.push(Step::Record(
+                    Actor::Refiner,
+                    Box::new(Event::RefinementSkipped(RefinementSkipped { reason })),
+                ));
                 steps.push(Step::Send(ask.prompt.clone()));
                 Stage::Answering
             }
@@ -275,8 +278,11 @@ mod tests {
     }
 
     fn sent(source: ResponseSource, outcome: CacheOutcome) -> Box<Sent> {
-        let upstream = (source != ResponseSource::Cache)
-            .then(|| UpstreamCall { provider: "anthropic".into(), attempts: 1, latency_ms: 12 });
+        let upstream = (source != ResponseSource::Cache).then(|| UpstreamCall {
+            provider: "anthropic".into(),
+            attempts: 1,
+            latency_ms: 12,
+        });
         let message = serde_json::json!({"content": [{"type": "text", "text": "answer"}], "stop_reason": "end_turn",
             "model": "m", "usage": {"input_tokens": 5, "output_tokens": 7}});
         let looked = Looked { outcome, namespace: "default".into(), latency_us: 3500 };
@@ -384,7 +390,9 @@ mod tests {
         let reason = SkipReason::LastTurnNotUser { role: "system".into() };
         let (c, steps) = Chain::start(ask(ApprovalPolicy::Ask), Some(reason.clone()));
         assert_eq!(kinds(&steps), ["PromptSubmitted", "RefinementSkipped", "Send"]);
-        assert!(matches!(&steps[1], Step::Record(Actor::Refiner, e) if **e == Event::RefinementSkipped(RefinementSkipped { reason })));
+        assert!(
+            matches!(&steps[1], Step::Record(Actor::Refiner, e) if **e == Event::RefinementSkipped(RefinementSkipped { reason }))
+        );
         assert_eq!(steps[2], Step::Send("fix the bug in parse()".into()));
         assert!(!c.awaits_decision());
     }

@@ -130,7 +130,8 @@ mod tests {
 
     #[test]
     fn a_turn_that_is_not_plain_text_is_never_rewritten() {
-        let p = proxied(json!({"messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t"}]}]}));
+        let p =
+            proxied(json!({"messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t"}]}]}));
         assert!(p.refinable().is_err());
         assert_eq!(p.outbound("anything").body, p.raw);
         assert!(proxied(json!({"stream": true, "messages": []})).streaming());

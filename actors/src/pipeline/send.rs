@@ -152,10 +152,10 @@ async fn upstream(job: &Job, lookup: CacheOutcome) -> Result<(Answer, Bytes), Fa
         let bytes = Bytes::from(message.to_string());
         (message, bytes)
     } else {
-        let message = serde_json::from_slice::<Value>(&whole)
-            .ok()
-            .filter(|m| m["type"] == "message")
-            .ok_or_else(|| tag(Failure::new("malformed_response", "the upstream's reply is not a Message", false), &response))?;
+        let message =
+            serde_json::from_slice::<Value>(&whole).ok().filter(|m| m["type"] == "message").ok_or_else(|| {
+                tag(Failure::new("malformed_response", "the upstream's reply is not a Message", false), &response)
+            })?;
         (message, Bytes::from(whole))
     };
     let source = if job.upstream.is_offline() { ResponseSource::Offline } else { ResponseSource::Upstream };

@@ -54,7 +54,8 @@ pub async fn propose(
     let peek = |prompt: &str| outside.cache.peek(&key_for(prompt), outside.mode, outside.semantic);
     let original = outlook(peek(&ask.prompt).await);
     // Often nothing was changed: the same text needs no second lookup.
-    let refined = if proposal.refined == ask.prompt { original.clone() } else { outlook(peek(&proposal.refined).await) };
+    let refined =
+        if proposal.refined == ask.prompt { original.clone() } else { outlook(peek(&proposal.refined).await) };
     (proposal, CacheOutlook { original, refined })
 }
 

@@ -34,7 +34,14 @@ fn dropped_outbound(name: &str) -> bool {
 fn dropped_inbound(name: &str) -> bool {
     matches!(
         name,
-        "content-length" | "transfer-encoding" | "connection" | "keep-alive" | "proxy-connection" | "te" | "trailer" | "upgrade"
+        "content-length"
+            | "transfer-encoding"
+            | "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "upgrade"
     )
 }
 

@@ -98,7 +98,8 @@ mod tests {
 
     #[tokio::test]
     async fn past_the_limit_and_the_queue_calls_are_refused_then_served_again() {
-        let l = Arc::new(Limiter::new(Limits { max_in_flight: 2, max_queued: 1, queue_wait: Duration::from_millis(200) }));
+        let l =
+            Arc::new(Limiter::new(Limits { max_in_flight: 2, max_queued: 1, queue_wait: Duration::from_millis(200) }));
         let a = l.acquire().await.unwrap();
         let _b = l.acquire().await.unwrap();
         assert_eq!(l.stats().in_flight, 2);

@@ -280,7 +280,11 @@ impl Upstream {
                     .ok()
                     .and_then(|a| openai::message(&a, model_name))
                     .ok_or_else(|| {
-                        tag(Failure::new("malformed_response", "the openai upstream's answer is not a completion", false))
+                        tag(Failure::new(
+                            "malformed_response",
+                            "the openai upstream's answer is not a completion",
+                            false,
+                        ))
                     })?;
                 let mut out = Response::message(&message, out.streaming(), provider, started);
                 out.attempts = r.attempts;

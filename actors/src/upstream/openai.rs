@@ -100,7 +100,10 @@ mod tests {
             "messages": [{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]});
         let r = request(&body, Some("local")).unwrap();
         assert_eq!(r["model"], "local");
-        assert_eq!(r["messages"], json!([{"role": "system", "content": "be brief"}, {"role": "user", "content": "a\n\nb"}]));
+        assert_eq!(
+            r["messages"],
+            json!([{"role": "system", "content": "be brief"}, {"role": "user", "content": "a\n\nb"}])
+        );
         assert_eq!((r["stop"].clone(), r["max_tokens"].clone()), (json!(["X"]), json!(9)));
         let answer = json!({"id": "c1", "model": "local", "choices": [{"message": {"content": "hi"}, "finish_reason": "length"}],
             "usage": {"prompt_tokens": 3, "completion_tokens": 1}});

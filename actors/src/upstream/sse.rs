@@ -382,7 +382,10 @@ mod tests {
         let err = b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"content\":[]}}\n\n\
                     event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"busy\"}}\n\n";
         assert_eq!(fold(err, 5).unwrap_err().kind, "overloaded");
-        assert_eq!(fold(b"event: content_block_delta\ndata: {\"index\":0}\n\n", 9).unwrap_err().kind, "malformed_response");
+        assert_eq!(
+            fold(b"event: content_block_delta\ndata: {\"index\":0}\n\n", 9).unwrap_err().kind,
+            "malformed_response"
+        );
         assert_eq!(fold(b"event: message_start\ndata: {not json\n\n", 9).unwrap_err().kind, "malformed_response");
     }
 

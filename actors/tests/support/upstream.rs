@@ -43,6 +43,7 @@ pub fn fake() -> Fake {
 
 /// The fake as an Anthropic upstream with `key`, without retries.
 pub fn anthropic(url: &str, key: &str) -> UpstreamConfig {
-    let provider = Provider::Anthropic { base_url: url.into(), api_key: ApiKey::new(key), version: "2023-06-01".into() };
+    let provider =
+        Provider::Anthropic { base_url: url.into(), api_key: ApiKey::new(key), version: "2023-06-01".into() };
     UpstreamConfig { retry: RetryPolicy::NONE, ..UpstreamConfig::new(provider) }
 }

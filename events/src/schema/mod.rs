@@ -23,10 +23,10 @@ pub use refinement::{
     QualityEstimate, RefinementOrigin, RefinementProposed, RefinerStamp, Score,
 };
 pub use session::{EndReason, FrontendKind, PrivacyLevel, SessionEnded, SessionStarted};
+pub use skipped::{RefinementSkipped, SkipReason};
 pub use suggestion::{
     Suggestion, SuggestionActed, SuggestionAction, SuggestionContext, SuggestionOrigin, SuggestionsOffered,
 };
-pub use skipped::{RefinementSkipped, SkipReason};
 pub use text::Text;
 pub use upstream::{ResponseDelivered, ResponseSource, UpstreamCompleted, UpstreamFailed, Usage};
 

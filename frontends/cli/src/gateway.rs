@@ -1,5 +1,6 @@
 //! Starting the pipeline for a command, and following one request through it.
 
+use crate::upstream_args::UpstreamArgs;
 use anyhow::{Context, bail};
 use lantern_actors::cache_bridge::BridgeConfig;
 use lantern_actors::pipeline::{Settings, SuggestWith};
@@ -10,7 +11,6 @@ use lantern_events::{Envelope, EventLog, LOG_FILE, Recv, Subscription};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use crate::upstream_args::UpstreamArgs;
 
 /// Options every pipeline command shares.
 #[derive(clap::Args, Debug, Clone)]

@@ -84,9 +84,14 @@ impl UpstreamArgs {
             },
         };
         let mut config = UpstreamConfig::new(provider);
-        config.retry = RetryPolicy { max_retries: self.upstream_retries.unwrap_or(default_retries), ..RetryPolicy::PATIENT };
+        config.retry =
+            RetryPolicy { max_retries: self.upstream_retries.unwrap_or(default_retries), ..RetryPolicy::PATIENT };
         config.idle_timeout = Duration::from_secs(self.upstream_timeout.max(1));
-        config.limits = Limits { max_in_flight: self.max_in_flight.max(1), max_queued: self.max_in_flight.max(1), ..Limits::default() };
+        config.limits = Limits {
+            max_in_flight: self.max_in_flight.max(1),
+            max_queued: self.max_in_flight.max(1),
+            ..Limits::default()
+        };
         Ok(config)
     }
 }

@@ -49,9 +49,9 @@ impl CacheResult {
             CacheOutcome::Miss {
                 reason: MissReason::BelowThreshold { best } | MissReason::GuardRejected { best, .. },
             } => (CacheResult::Miss, Some(*best)),
-            CacheOutcome::Miss { reason: MissReason::Empty | MissReason::ExactOnly | MissReason::Unavailable { .. } } => {
-                (CacheResult::Miss, None)
-            }
+            CacheOutcome::Miss {
+                reason: MissReason::Empty | MissReason::ExactOnly | MissReason::Unavailable { .. },
+            } => (CacheResult::Miss, None),
         }
     }
 
@@ -173,7 +173,12 @@ impl Metrics {
         let gauges = [
             ("lantern_upstream_in_flight", "gauge", "Upstream calls under way.", upstream.in_flight as f64),
             ("lantern_upstream_queued", "gauge", "Upstream calls waiting for a slot.", upstream.queued as f64),
-            ("lantern_upstream_rejected_total", "counter", "Upstream calls refused (529) past the limit.", upstream.rejected as f64),
+            (
+                "lantern_upstream_rejected_total",
+                "counter",
+                "Upstream calls refused (529) past the limit.",
+                upstream.rejected as f64,
+            ),
             ("lantern_upstream_max_in_flight", "gauge", "The in-flight limit.", upstream.max_in_flight as f64),
         ];
         for (name, kind, help, v) in gauges {
@@ -242,7 +247,9 @@ mod tests {
         assert!(text.contains("lantern_http_request_duration_seconds_count{cache=\"miss\"} 1\n"));
         assert!(text.contains("lantern_cache_entries 3\n"));
         assert!(text.contains("lantern_cache_tokens_saved_total{kind=\"output\"} 7\n"));
-        assert!(text.contains("lantern_upstream_in_flight 4\n") && text.contains("lantern_upstream_rejected_total 2\n"));
+        assert!(
+            text.contains("lantern_upstream_in_flight 4\n") && text.contains("lantern_upstream_rejected_total 2\n")
+        );
         // Every sample line is `name{labels} value` or `name value`.
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let (_, value) = line.rsplit_once(' ').unwrap();

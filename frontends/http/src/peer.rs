@@ -21,7 +21,9 @@ struct Peer(Arc<OwnedFd>);
 pub(crate) fn remember(conn: &dyn Any, ext: &mut Extensions) {
     let fd = if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
         tcp.as_fd().try_clone_to_owned()
-    } else if let Some(tls) = conn.downcast_ref::<actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>>() {
+    } else if let Some(tls) =
+        conn.downcast_ref::<actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>>()
+    {
         tls.get_ref().0.as_fd().try_clone_to_owned()
     } else {
         return;

@@ -57,14 +57,23 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Counts the response and turns an error into its response.
-pub(crate) fn finish(state: &State, route: &'static str, id: &str, result: Result<HttpResponse, ApiError>) -> HttpResponse {
+pub(crate) fn finish(
+    state: &State,
+    route: &'static str,
+    id: &str,
+    result: Result<HttpResponse, ApiError>,
+) -> HttpResponse {
     let response = result.unwrap_or_else(|e| e.response(id));
     state.metrics.request(route, response.status().as_u16());
     response
 }
 
 /// Reads the body, refusing (with 413) one larger than `limit`.
-pub(crate) async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<BytesMut, ApiError> {
+pub(crate) async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<BytesMut, ApiError> {
     if let Some(ct) = req.headers().get(CONTENT_TYPE) {
         let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
         if !ct.starts_with("application/json") {
@@ -72,10 +81,8 @@ pub(crate) async fn read_body(req: &HttpRequest, mut payload: web::Payload, limi
         }
     }
     let too_big = || ApiError::new(413, format!("request body is larger than the proxy's limit of {limit} bytes"));
-    let declared = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let declared =
+        req.headers().get(actix_web::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > DRAIN_LIMIT as u64) {
         return Err(too_big());
     }

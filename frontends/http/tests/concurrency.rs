@@ -18,7 +18,8 @@ const TOKEN: &str = "lantern-test-token-0123456789abcdef";
 const IN_FLIGHT: usize = 220;
 
 fn post(addr: SocketAddr, prompt: &str, fault: Option<&str>) -> Reply {
-    let body = json!({"model": "claude-sonnet-4-5", "max_tokens": 50, "messages": [{"role": "user", "content": prompt}]});
+    let body =
+        json!({"model": "claude-sonnet-4-5", "max_tokens": 50, "messages": [{"role": "user", "content": prompt}]});
     let mut headers = vec![("x-api-key", TOKEN), ("content-type", "application/json")];
     if let Some(f) = fault {
         headers.push(("x-fake-fault", f));

@@ -127,7 +127,9 @@ def lookup(request_json: str) -> tuple[str, str | None]:
             raise GatewayError(
                 "invalid_request", f"semantic must be one of {', '.join(SEMANTIC_MODES)}"
             )
-        res = cache.lookup(key, ns, mode, record=obj.get("record", True) is not False, semantic=semantic)
+        res = cache.lookup(
+            key, ns, mode, record=obj.get("record", True) is not False, semantic=semantic
+        )
         ms = round((time.perf_counter() - t0) * 1000, 3)
         return _dump({"ok": True, "cache": res.outcome, "lookup_ms": ms}), res.response
     except BaseException as exc:

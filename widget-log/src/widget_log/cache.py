@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from .key import RequestKey
 from .index import VectorIndex
+from .key import RequestKey
 from .store import Store
 from .verify import Verifier
 
@@ -510,7 +510,7 @@ class Cache:
             try:
                 if item is None:
                     return
-                rid, text, part = item
+                rid, text, _ = item
                 vec = self.embedder.encode(text)
                 vfeat = self.verifier.features(text) if self._verifier_features else None
                 with self._lock:

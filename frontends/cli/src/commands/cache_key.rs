@@ -41,9 +41,7 @@ fn read(path: &Path) -> anyhow::Result<Request> {
     let headers = v["headers"]
         .as_object()
         .map(|h| {
-            h.iter()
-                .filter_map(|(k, v)| Some((k.to_ascii_lowercase(), v.as_str()?.as_bytes().to_vec())))
-                .collect()
+            h.iter().filter_map(|(k, v)| Some((k.to_ascii_lowercase(), v.as_str()?.as_bytes().to_vec()))).collect()
         })
         .unwrap_or_default();
     let query = v["query"].as_str().unwrap_or_default().to_owned();

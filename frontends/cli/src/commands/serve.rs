@@ -1,9 +1,9 @@
 //! `lantern serve`: the pipeline behind an Anthropic-compatible endpoint.
 
 use crate::commands::ask::Approve;
+use crate::upstream_args::UpstreamArgs;
 use anyhow::Context;
 use lantern_actors::cache_bridge::BridgeConfig;
-use crate::upstream_args::UpstreamArgs;
 use lantern_actors::pipeline::{SemanticMode, Settings};
 use lantern_actors::runtime::{Runtime, RuntimeConfig};
 use lantern_events::schema::PrivacyLevel;

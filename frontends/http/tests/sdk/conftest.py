@@ -86,7 +86,9 @@ def serving(
     line = proc.stdout.readline()
     if "listening on" not in line:
         proc.kill()
-        pytest.fail(f"lantern serve did not start: {line}{proc.stderr.read() if proc.stderr else ''}")
+        pytest.fail(
+            f"lantern serve did not start: {line}{proc.stderr.read() if proc.stderr else ''}"
+        )
     url = line.strip().rsplit(" ", 1)[-1]
     token = (data / "proxy-token").read_text().strip()
     try:

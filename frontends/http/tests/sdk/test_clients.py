@@ -53,14 +53,19 @@ def main_requests(fake: FakeAnthropic) -> list[dict]:
     return [r for r in fake.requests if r["path"] == "/v1/messages"]
 
 
+def lantern(data: Path, *args: str) -> str:
+    cmd = [str(lantern_binary()), "--data-dir", str(data), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+
 def journal(data: Path) -> list[dict]:
     """The proxy session's events, once ``lantern serve`` has stopped."""
-    run = lambda *a: subprocess.run(  # noqa: E731
-        [str(lantern_binary()), "--data-dir", str(data), *a], capture_output=True, text=True, check=True
-    ).stdout
-    sessions = [json.loads(line) for line in run("sessions", "--json").splitlines()]
+    sessions = [json.loads(line) for line in lantern(data, "sessions", "--json").splitlines()]
     (session,) = [s for s in sessions if s["frontend"] == "Proxy"]
-    return [json.loads(line) for line in run("replay", "show", session["session"], "--json").splitlines()]
+    return [
+        json.loads(line)
+        for line in lantern(data, "replay", "show", session["session"], "--json").splitlines()
+    ]
 
 
 def test_claude_code_works_through_lantern_unchanged(tmp_path: Path) -> None:
@@ -96,10 +101,15 @@ def test_claude_code_works_through_lantern_unchanged(tmp_path: Path) -> None:
         captures = []
         for name, r in (("a", sent), ("b", other)):
             path = tmp_path / f"{name}.json"
-            path.write_text(json.dumps({"body": r["body"], "headers": r["headers"], "query": r["query"]}))
+            path.write_text(
+                json.dumps({"body": r["body"], "headers": r["headers"], "query": r["query"]})
+            )
             captures.append(str(path))
         explained = subprocess.run(
-            [str(lantern_binary()), "cache-key", *captures], capture_output=True, text=True, check=True
+            [str(lantern_binary()), "cache-key", *captures],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         print(explained)
         assert "different fingerprints" in explained
@@ -121,9 +131,17 @@ def test_claude_code_works_through_lantern_unchanged(tmp_path: Path) -> None:
     skipped = [e["event"]["RefinementSkipped"] for e in events if "RefinementSkipped" in e["event"]]
     assert len(skipped) == 4
     assert skipped[0]["reason"] == {"LastTurnNotUser": {"role": "system"}}
-    prompts = [e["event"]["PromptSubmitted"]["text"]["Full"] for e in events if "PromptSubmitted" in e["event"]]
+    prompts = [
+        e["event"]["PromptSubmitted"]["text"]["Full"]
+        for e in events
+        if "PromptSubmitted" in e["event"]
+    ]
     assert all(PROMPT in p for p in prompts)
-    outcomes = [next(iter(e["event"]["CacheChecked"]["outcome"])) for e in events if "CacheChecked" in e["event"]]
+    outcomes = [
+        next(iter(e["event"]["CacheChecked"]["outcome"]))
+        for e in events
+        if "CacheChecked" in e["event"]
+    ]
     assert outcomes == ["Miss", "ExactHit", "Miss", "Miss"]
     assert kinds.count("ResponseDelivered") == 4
 
@@ -131,7 +149,14 @@ def test_claude_code_works_through_lantern_unchanged(tmp_path: Path) -> None:
 def test_the_typescript_sdk_suite(proxy: Proxy) -> None:
     installed("@anthropic-ai/sdk")
     suite = REPO / "frontends" / "http" / "tests" / "clients" / "sdk.test.mjs"
-    env = {**os.environ, "LANTERN_URL": proxy.url, "LANTERN_TOKEN": proxy.token, "LANTERN_CLIENTS_DIR": str(CLIENTS)}
-    r = subprocess.run(["node", "--test", str(suite)], env=env, capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "LANTERN_URL": proxy.url,
+        "LANTERN_TOKEN": proxy.token,
+        "LANTERN_CLIENTS_DIR": str(CLIENTS),
+    }
+    r = subprocess.run(
+        ["node", "--test", str(suite)], env=env, capture_output=True, text=True, timeout=300
+    )
     print(r.stdout[-4000:])
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]

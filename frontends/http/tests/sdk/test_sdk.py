@@ -12,7 +12,7 @@ import uuid
 import anthropic
 import pytest
 
-from conftest import UPSTREAM_TIMEOUT, MAX_BODY, UPSTREAM_KEY, Proxy
+from conftest import MAX_BODY, UPSTREAM_KEY, UPSTREAM_TIMEOUT, Proxy
 
 MODEL = "claude-opus-4-5"
 
