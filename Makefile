@@ -14,7 +14,7 @@ DEMO_DIR ?= $(CURDIR)/.demo
 CARGO   ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help setup build demo test test-rust test-python lint bench bench-rust bench-python crash-trials fuzz clean
+.PHONY: help setup build demo test test-rust test-python lint bench bench-rust bench-python crash-trials byte-flips fuzz clean
 
 help:
 	@echo "make demo          run the demo session on embedded defaults"
@@ -22,6 +22,7 @@ help:
 	@echo "make lint          cargo fmt --check, clippy -D warnings, ruff"
 	@echo "make bench         criterion + Python benchmarks (figures in BENCHMARKS.md)"
 	@echo "make crash-trials  200 SIGKILL-during-append trials"
+	@echo "make byte-flips    2,000 damaged copies of a log: read right or name the damage"
 	@echo "make fuzz          fuzz the record decoder (FUZZ_SECONDS, default 60)"
 
 # The Python environment: .venv at the repo root with widget-log installed.
@@ -88,10 +89,20 @@ bench-proxy: setup
 crash-trials: setup
 	scripts/crash-trials.sh 200
 
+.PHONY: byte-flips
+byte-flips: setup
+	scripts/byte-flips.sh 2000
+
+# Each target runs FUZZ_SECONDS: the record decoder, the proxy's request
+# checks (and what the pipeline reads from an accepted body), and
+# Widget-Log's bridge entry points (atheris).
 FUZZ_SECONDS ?= 60
-fuzz:
+fuzz: setup
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
 	cd events/fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run decode_record -- -max_total_time=$(FUZZ_SECONDS)
+	cd frontends/http/fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -s none proxy_request -- -max_total_time=$(FUZZ_SECONDS)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r widget-log/fuzz/requirements.txt
+	$(VPY) widget-log/fuzz/fuzz_bridge.py -max_total_time=$(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(DEMO_DIR) target

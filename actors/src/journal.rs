@@ -16,6 +16,7 @@ use std::sync::Arc;
 enum Watch {
     Ack(Pending),
     Sync(Sender<()>),
+    Then(Box<dyn FnOnce() + Send>),
 }
 
 /// The journal. Cheap to clone; all clones share one log and one watcher.
@@ -41,6 +42,7 @@ impl Journal {
                     Watch::Sync(done) => {
                         let _ = done.send(());
                     }
+                    Watch::Then(f) => f(),
                 }
             }
         })?;
@@ -74,6 +76,16 @@ impl Journal {
             return Err(AppendError::Closed);
         }
         Ok(Some(seq))
+    }
+
+    /// Runs `f` on the watcher once every event recorded so far is durable
+    /// (or has failed); at once if the watcher has stopped.
+    pub fn when_durable(&self, f: impl FnOnce() + Send + 'static) {
+        if let Err(unsent) = self.watch.send(Watch::Then(Box::new(f)))
+            && let Watch::Then(f) = unsent.0
+        {
+            f();
+        }
     }
 
     /// Blocks until every event recorded so far is durable (or has failed).

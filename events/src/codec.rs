@@ -65,6 +65,14 @@ pub enum CodecError {
     /// A frame's layout is damaged.
     #[error("frame is damaged: {0}")]
     BadFrame(String),
+    /// A frame's bytes do not match its checksum.
+    #[error("frame checksum mismatch (stored {stored:08x}, computed {computed:08x})")]
+    Checksum {
+        /// Checksum stored with the frame.
+        stored: u32,
+        /// Checksum of the bytes read.
+        computed: u32,
+    },
     /// Encoding failed.
     #[error("event does not encode: {0}")]
     Encode(String),
@@ -74,6 +82,12 @@ pub enum CodecError {
 /// against this before allocating, so a damaged length prefix is an error,
 /// not an attempt to allocate exabytes (found by fuzzing).
 pub const MAX_PAYLOAD: usize = 16 * 1024 * 1024;
+
+/// The largest prompt text a record is sure to hold, with room left for
+/// the rest of its event. Frontends that accept text from outside (the
+/// proxy's body limit) stay at or below it, so that every request they
+/// accept is journalled whole.
+pub const MAX_PROMPT_BYTES: usize = MAX_PAYLOAD - 64 * 1024;
 
 fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<MAX_PAYLOAD>()

@@ -32,12 +32,36 @@ pub enum OpenError {
     },
     /// The file is not a readable redb database.
     #[error(
-        "{path} is corrupt ({detail}); move it aside (nothing else will be touched) and Lantern will start a new log"
+        "{path} is damaged ({detail}); nothing was written to it. `lantern log check` shows what can still be read, \
+         `lantern log repair` rebuilds the log from it and keeps this file beside the new one"
     )]
     Corrupt {
         /// The log file.
         path: PathBuf,
         /// What redb reported.
+        detail: String,
+    },
+    /// The file was not closed cleanly (a crash, a kill) and only a writer
+    /// may run the recovery redb needs; nothing is lost by that recovery.
+    #[error(
+        "{path} was not closed cleanly (Lantern was killed or crashed); its data is recoverable: the next command \
+         that writes (`lantern serve`, `lantern ask`) or `lantern log repair` recovers it, and `lantern log check` \
+         says whether anything is damaged"
+    )]
+    Unclean {
+        /// The log file.
+        path: PathBuf,
+    },
+    /// Frames failed verification, or the indexes disagree with the frames:
+    /// the log is not opened for writing, so that nothing is added to it.
+    #[error(
+        "{path} failed verification: {detail}. Nothing was written to it. `lantern log check` lists the damage; \
+         `lantern log repair` rebuilds the log from every part that verifies and keeps this file beside the new one"
+    )]
+    Damaged {
+        /// The log file.
+        path: PathBuf,
+        /// What failed, in short.
         detail: String,
     },
     /// The log was written by a newer Lantern.
@@ -85,6 +109,9 @@ pub enum AppendError {
         /// Events to show.
         shown: usize,
     },
+    /// A read found the log damaged, so nothing more is written to it.
+    #[error("the log was found damaged ({0}); nothing more is written to it: run `lantern log repair`")]
+    Damaged(String),
     /// The durable commit failed; the batch was not written.
     #[error("commit failed, batch not written: {0}")]
     Storage(String),
@@ -103,6 +130,23 @@ pub enum ReadError {
         #[source]
         source: CodecError,
     },
+    /// A frame failed verification: these seqs cannot be read.
+    #[error(
+        "{} are damaged ({source}); other events still read. `lantern log check` lists the damage, `lantern log repair` recovers the rest",
+        seqs(*first, *last)
+    )]
+    Damaged {
+        /// First seq of the damaged frame.
+        first: u64,
+        /// Last seq it holds, when known.
+        last: Option<u64>,
+        /// Why.
+        #[source]
+        source: CodecError,
+    },
+    /// The storage engine failed on the file (including a panic inside it).
+    #[error("the log file is damaged: {0}. Run `lantern log check`")]
+    Corrupt(String),
     /// redb failed.
     #[error("log read failed: {0}")]
     Storage(#[from] redb::Error),
@@ -110,4 +154,12 @@ pub enum ReadError {
 
 pub(crate) fn storage_err(e: impl Into<redb::Error>) -> ReadError {
     ReadError::Storage(e.into())
+}
+
+fn seqs(first: u64, last: Option<u64>) -> String {
+    match last {
+        Some(l) if l == first => format!("event {first}"),
+        Some(l) => format!("events {first}\u{2013}{l}"),
+        None => format!("events from {first} on"),
+    }
 }

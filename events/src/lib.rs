@@ -34,4 +34,7 @@ pub mod schema;
 
 pub use envelope::{Actor, Envelope, NewEvent, RequestId, SessionId, Timestamp};
 pub use error::{AppendError, OpenError, ReadError};
-pub use log::{EventLog, LOG_FILE, Pending, Recv, SessionSummary, Subscription};
+pub use log::{
+    CheckReport, Damage, EventLog, LOG_FILE, LogReport, Pending, Recv, RepairReport, SessionSummary, Subscription,
+    check_log, panic_is_guarded, repair_log,
+};

@@ -36,7 +36,7 @@ fn corrupt_file() {
     std::fs::write(&path, &junk).unwrap();
     let err = EventLog::open(&path).err().unwrap();
     assert!(matches!(err, OpenError::Corrupt { .. }), "{err:?}");
-    assert!(err.to_string().contains("move it aside"));
+    assert!(err.to_string().contains("lantern log repair"), "{err}");
     // Nothing was rewritten.
     assert_eq!(std::fs::read(&path).unwrap(), junk);
     assert!(matches!(EventLog::open_read_only(&path).err().unwrap(), OpenError::Corrupt { .. }));
@@ -116,21 +116,91 @@ fn unreadable_record_is_a_typed_read_error() {
 }
 
 #[test]
-fn damaged_frame_is_a_typed_read_error() {
+fn damaged_frame_is_a_typed_read_error_and_repair_keeps_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.redb");
-    EventLog::open(&path).unwrap().append_batch(vec![one_event(), one_event()]).unwrap();
+    {
+        let log = EventLog::open(&path).unwrap();
+        log.append_batch(vec![one_event(), one_event()]).unwrap();
+        log.append_batch(vec![one_event(), one_event()]).unwrap();
+    }
     {
         let db = Database::create(&path).unwrap();
         let txn = db.begin_write().unwrap();
         {
             let mut frames = txn.open_table(FRAMES).unwrap();
             let mut frame = frames.get(1).unwrap().unwrap().value().to_vec();
-            frame.truncate(frame.len() - 10);
+            let at = frame.len() / 2;
+            frame[at] ^= 0x20;
             frames.insert(1, frame.as_slice()).unwrap();
         }
         txn.commit().unwrap();
     }
-    let err = EventLog::open_read_only(&path).unwrap().read_range(..).unwrap_err();
-    assert!(matches!(err, ReadError::Record { seq: 1, source: CodecError::BadFrame(_) }), "{err:?}");
+    // Read-only: the damaged range is named; the other frame still reads.
+    let ro = EventLog::open_read_only(&path).unwrap();
+    let err = ro.read_range(..).unwrap_err();
+    assert!(
+        matches!(err, ReadError::Damaged { first: 1, last: Some(2), source: CodecError::Checksum { .. } }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("events 1\u{2013}2"), "{err}");
+    assert_eq!(ro.read_range(3..).unwrap().len(), 2);
+    drop(ro);
+    // Writable: refused, and the file is not touched.
+    let before = std::fs::read(&path).unwrap();
+    let err = EventLog::open(&path).err().unwrap();
+    assert!(matches!(err, OpenError::Damaged { .. }), "{err:?}");
+    assert!(err.to_string().contains("lantern log repair"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+
+    let check = lantern_events::check_log(&path).unwrap();
+    assert!(!check.is_healthy() && !check.unclean);
+    let report = check.report.unwrap();
+    assert_eq!((report.events, report.damaged.len()), (2, 1));
+    assert_eq!((report.damaged[0].first, report.damaged[0].last), (1, Some(2)));
+
+    let repaired = lantern_events::repair_log(&path).unwrap();
+    assert_eq!(repaired.kept_events, 2);
+    assert_eq!(repaired.lost.len(), 1);
+    let old = repaired.old_file.unwrap();
+    assert_eq!(std::fs::read(&old).unwrap(), before, "the old file is kept as it was");
+    // The repaired log is healthy (the lost run is recorded), reads, and takes appends after its last seq.
+    assert!(lantern_events::check_log(&path).unwrap().is_healthy());
+    let log = EventLog::open(&path).unwrap();
+    assert_eq!(log.read_range(..).unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4]);
+    assert_eq!(log.append(one_event()).unwrap(), 5);
+    assert_eq!(log.sessions().unwrap().len(), 3);
+}
+
+#[test]
+fn an_unclean_shutdown_is_called_recoverable_and_check_proves_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.redb");
+    let log = EventLog::open(&path).unwrap();
+    log.append_batch(vec![one_event(), one_event()]).unwrap();
+    // A copy taken while the writer holds the file is what a kill -9 leaves.
+    let copy = dir.path().join("killed.redb");
+    std::fs::copy(&path, &copy).unwrap();
+    drop(log);
+    match EventLog::open_read_only(&copy) {
+        Err(e @ OpenError::Unclean { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains("recoverable") && !msg.contains("new log"), "{msg}");
+        }
+        Ok(_) => {} // redb found nothing to recover
+        Err(e) => panic!("{e:?}"),
+    }
+    let check = lantern_events::check_log(&copy).unwrap();
+    assert!(check.is_recoverable_without_loss(), "{check:?}");
+    assert_eq!(check.report.unwrap().events, 2);
+    assert_eq!(EventLog::open(&copy).unwrap().read_range(..).unwrap().len(), 2);
+}
+
+#[test]
+fn a_new_log_is_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.redb");
+    drop(EventLog::open(&path).unwrap());
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
 }

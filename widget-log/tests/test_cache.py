@@ -38,6 +38,34 @@ def test_below_threshold_and_guard_rejected(make_cache):
 
 
 @pytest.mark.parametrize(
+    ("stored", "asked"),
+    [
+        # fire and pizza emoji: cosine 1.0
+        ("\U0001f525\U0001f525\U0001f525", "\U0001f355\U0001f355\U0001f355"),
+        ("\uffff", "\u03a9\u2248\u00e7\u221a\u222b\u2026"),  # both all unknown tokens
+        ("?!?!", "!!!"),
+        ("\u2192 \u2190", "\u2191 \u2193"),
+    ],
+)
+def test_prompts_without_words_match_exactly_or_not_at_all(make_cache, stored, asked):
+    c = make_cache()
+    eid = c.put(req(stored), msg("the answer to " + stored))
+    c.wait_embedded()
+    assert c.lookup(req(stored)).outcome == {"outcome": "exact_hit", "entry_id": eid}
+    assert c.lookup(req(asked)).outcome == {"outcome": "miss", "reason": {"kind": "no_words"}}
+    # Nor is a wordless entry a semantic candidate for a prompt with words.
+    worded = c.lookup(req("what does " + stored + " mean"))
+    assert worded.outcome["outcome"] == "miss"
+
+
+def test_a_single_known_word_is_enough_for_semantic_matching(embedder):
+    assert embedder.has_words("fix \U0001f525")
+    assert embedder.has_words("\u00e9t\u00e9")  # accents are stripped to known letters
+    assert not embedder.has_words("\U0001f355 + \U0001f525 = ?")
+    assert not embedder.has_words("2+2")
+
+
+@pytest.mark.parametrize(
     "over",
     [
         {"model": "claude-other"},

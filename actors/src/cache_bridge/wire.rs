@@ -15,6 +15,7 @@ enum Miss {
     Disabled,
     Bypassed,
     ExactOnly,
+    NoWords,
 }
 
 /// A lookup outcome, as Widget-Log words it.
@@ -52,6 +53,7 @@ impl From<Outcome> for CacheOutcome {
                     Miss::Disabled => MissReason::Disabled,
                     Miss::Bypassed => MissReason::Bypassed,
                     Miss::ExactOnly => MissReason::ExactOnly,
+                    Miss::NoWords => MissReason::NoWords,
                 },
             },
         }

@@ -190,9 +190,14 @@ impl Pipeline {
             Event::SuggestionsOffered(s) => Some(s.suggestions.iter().map(|x| x.text.display()).collect::<Vec<_>>()),
             _ => None,
         };
+        let delivered = matches!(event, Event::ResponseDelivered(_));
         let seq = self.record(session, Some(request), actor, cause, event);
         if let Some(r) = self.running.get_mut(&request) {
             r.last_seq = seq.or(r.last_seq);
+            if delivered && let Some(reply) = r.reply.take() {
+                // The frontend finishes its answer once the chain so far is durable.
+                self.journal.when_durable(move || drop(reply));
+            }
         }
         if let (Some(seq), Some(prompts)) = (seq, offered) {
             let offers = &mut self.sessions.entry(session).or_default().offers;
@@ -253,16 +258,24 @@ impl Pipeline {
         self.sessions.entry(session).or_default().turns.push(turn);
         let work = self.upstream.spawn(send::run(job));
         ctx.spawn(work.into_actor(self).map(move |sent, act, ctx| {
-            let sent = sent.unwrap_or_else(|| Sent {
-                looked: Looked {
-                    outcome: CacheOutcome::Miss {
-                        reason: MissReason::Unavailable { message: "Lantern is stopping".into() },
+            let (sent, reply) = sent.unwrap_or_else(|| {
+                (
+                    Sent {
+                        looked: Looked {
+                            outcome: CacheOutcome::Miss {
+                                reason: MissReason::Unavailable { message: "Lantern is stopping".into() },
+                            },
+                            namespace,
+                            latency_us: 0,
+                        },
+                        result: Err(Failure::new("stopping", "Lantern stopped before the answer came", true)),
                     },
-                    namespace,
-                    latency_us: 0,
-                },
-                result: Err(Failure::new("stopping", "Lantern stopped before the answer came", true)),
+                    None,
+                )
             });
+            if let Some(run) = act.running.get_mut(&request) {
+                run.reply = reply;
+            }
             let since_submit_ms = submitted.elapsed().as_millis() as u64;
             act.feed(request, Input::Answered { sent: Box::new(sent), since_submit_ms }, ctx);
         }));

@@ -13,6 +13,9 @@ use crate::suggester::Suggestions;
 use lantern_events::schema::*;
 use lantern_events::{Actor, RequestId, SessionId};
 
+/// The longest prompt the Refiner rewrites (256 KiB); longer ones go out
+/// as sent, with `RefinementSkipped { TooLarge }`.
+pub const MAX_REFINED_BYTES: usize = 256 * 1024;
 /// What a frontend asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ask {
@@ -98,6 +101,10 @@ impl Chain {
     /// when the request may not be refined (`skip` says why), the request
     /// is sent as it came.
     pub fn start(ask: Ask, skip: Option<SkipReason>) -> (Self, Vec<Step>) {
+        let skip = skip.or_else(|| {
+            (ask.prompt.len() > MAX_REFINED_BYTES)
+                .then_some(SkipReason::TooLarge { bytes: ask.prompt.len() as u64, limit: MAX_REFINED_BYTES as u64 })
+        });
         let submitted = Event::PromptSubmitted(PromptSubmitted {
             text: ask.prompt.clone().into(),
             model: ask.model.clone(),
@@ -395,6 +402,21 @@ mod tests {
         );
         assert_eq!(steps[2], Step::Send("fix the bug in parse()".into()));
         assert!(!c.awaits_decision());
+    }
+
+    #[test]
+    fn given_a_prompt_longer_than_the_refiner_takes_then_it_goes_as_sent() {
+        let mut long = ask(ApprovalPolicy::Ask);
+        long.prompt = "x".repeat(MAX_REFINED_BYTES + 1);
+        let (_, steps) = Chain::start(long, None);
+        assert_eq!(kinds(&steps), ["PromptSubmitted", "RefinementSkipped", "Send"]);
+        let want = SkipReason::TooLarge { bytes: MAX_REFINED_BYTES as u64 + 1, limit: MAX_REFINED_BYTES as u64 };
+        assert!(
+            matches!(&steps[1], Step::Record(_, e) if **e == Event::RefinementSkipped(RefinementSkipped { reason: want }))
+        );
+        let mut at_limit = ask(ApprovalPolicy::Ask);
+        at_limit.prompt = "x".repeat(MAX_REFINED_BYTES);
+        assert_eq!(kinds(&Chain::start(at_limit, None).1), ["PromptSubmitted", "Refine"]);
     }
 
     #[test]

@@ -53,8 +53,10 @@ async fn gone(reply: &Option<Sender<Delivery>>) {
     }
 }
 
-/// Sends the request and says what happened.
-pub(super) async fn run(job: Job) -> Sent {
+/// Sends the request and says what happened. The frontend's channel is
+/// handed back open: it closes once the answer's events are durable, so
+/// that a client is answered in full only when the journal holds its answer.
+pub(super) async fn run(mut job: Job) -> (Sent, Option<Sender<Delivery>>) {
     let lookup = job.cache.lookup(&job.key, job.mode, job.semantic).await;
     let (outcome, response, latency_us) = match lookup {
         Ok(l) => (l.outcome, l.response, l.lookup_us),
@@ -68,7 +70,8 @@ pub(super) async fn run(job: Job) -> Sent {
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(message) => {
                 deliver(&job.reply, Delivery::Cached { message: bytes, lookup: outcome }).await;
-                return Sent { looked, result: Ok(Answer { source: ResponseSource::Cache, message, upstream: None }) };
+                let answer = Answer { source: ResponseSource::Cache, message, upstream: None };
+                return (Sent { looked, result: Ok(answer) }, job.reply.take());
             }
             Err(e) => tracing::warn!(error = %e, "a cached answer does not parse; asking the upstream"),
         }
@@ -83,8 +86,8 @@ pub(super) async fn run(job: Job) -> Sent {
         let (_, store) = job.cache.store(&job.key, stored_bytes.clone());
         tokio::spawn(store);
     }
-    drop(job.reply);
-    Sent { looked, result: result.map(|(a, _)| a) }
+    let reply = if result.is_ok() { job.reply.take() } else { None };
+    (Sent { looked, result: result.map(|(a, _)| a) }, reply)
 }
 
 /// The miss path: the upstream's answer relayed, then read for the journal.

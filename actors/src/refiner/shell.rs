@@ -74,6 +74,7 @@ fn outlook(answer: Result<CacheOutcome, crate::cache_bridge::BridgeError>) -> Pr
             | MissReason::Disabled
             | MissReason::Bypassed
             | MissReason::ExactOnly
+            | MissReason::NoWords
             | MissReason::Unavailable { .. } => (None, OutlookVerdict::NoCandidate),
         },
     };

@@ -110,7 +110,8 @@ pub fn scrub(event: &mut Event, level: PrivacyLevel) -> (Persist, usize) {
                     | MissReason::BelowThreshold { .. }
                     | MissReason::Disabled
                     | MissReason::Bypassed
-                    | MissReason::ExactOnly,
+                    | MissReason::ExactOnly
+                    | MissReason::NoWords,
             } => 0,
         },
         Event::UpstreamCompleted(e) => opt_secret_free(&mut e.stop_reason),
@@ -125,7 +126,7 @@ pub fn scrub(event: &mut Event, level: PrivacyLevel) -> (Persist, usize) {
         Event::SessionEnded(_) => 0,
         // Roles and block types come from the client: never trusted to be free of secrets.
         Event::RefinementSkipped(e) => match &mut e.reason {
-            SkipReason::NoMessages => 0,
+            SkipReason::NoMessages | SkipReason::TooLarge { .. } => 0,
             SkipReason::LastTurnNotUser { role } => secret_free(role),
             SkipReason::NotPlainText { blocks } => blocks.iter_mut().map(secret_free).sum(),
         },

@@ -2,7 +2,11 @@
 //! consecutive seqs written in one commit, so a large batch costs a few
 //! large inserts instead of one B-tree entry per event.
 //!
-//! Layout: `count: u32 LE`, then `count` times `len: u32 LE, record`.
+//! Layout: `count: u32 LE`, then `count` times `len: u32 LE, record`, then
+//! `crc32: u32 LE` of every byte before it. The count's top bit
+//! ([`SEALED`]) says the checksum is there; frames written before checksums
+//! existed lack both, are read as they are, and are sealed the first time
+//! the log is opened for writing.
 
 use super::CodecError;
 
@@ -10,8 +14,10 @@ use super::CodecError;
 pub const MAX_RECORDS: usize = 64;
 /// A frame is closed once its payload reaches this many bytes.
 pub const TARGET_BYTES: usize = 64 * 1024;
+/// Set in the count of a frame that ends with its checksum.
+pub const SEALED: u32 = 1 << 31;
 
-/// Builds a frame from records.
+/// Builds a sealed frame from records.
 pub fn encode<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
     let mut out = vec![0; 4];
     let mut count = 0u32;
@@ -20,7 +26,9 @@ pub fn encode<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
         out.extend_from_slice(r);
         count += 1;
     }
-    out[..4].copy_from_slice(&count.to_le_bytes());
+    out[..4].copy_from_slice(&(count | SEALED).to_le_bytes());
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
     out
 }
 
@@ -32,28 +40,46 @@ fn u32_at(bytes: &[u8], at: usize) -> Result<u32, CodecError> {
         .ok_or_else(|| CodecError::BadFrame(format!("cut short at byte {at}")))
 }
 
-/// Number of records in a frame.
-pub fn count(frame: &[u8]) -> Result<u32, CodecError> {
-    u32_at(frame, 0)
+/// Whether a frame carries a checksum (every frame this build writes does).
+pub fn is_sealed(frame: &[u8]) -> bool {
+    u32_at(frame, 0).is_ok_and(|c| c & SEALED != 0)
 }
 
-/// The records of a frame, in seq order.
+/// Number of records in a frame. The count is not covered by a check here;
+/// [`records`] verifies the whole frame.
+pub fn count(frame: &[u8]) -> Result<u32, CodecError> {
+    u32_at(frame, 0).map(|c| c & !SEALED)
+}
+
+/// The records of a frame, in seq order, after verifying its checksum.
 pub fn records(frame: &[u8]) -> Result<Vec<&[u8]>, CodecError> {
-    let n = count(frame)? as usize;
-    if n > MAX_RECORDS.max(frame.len() / 4) {
+    let body = if is_sealed(frame) {
+        let split = frame.len().checked_sub(4).ok_or_else(|| CodecError::BadFrame("cut short".into()))?;
+        let (body, tail) = frame.split_at(split);
+        let stored = u32_at(tail, 0)?;
+        let computed = crc32fast::hash(body);
+        if stored != computed {
+            return Err(CodecError::Checksum { stored, computed });
+        }
+        body
+    } else {
+        frame
+    };
+    let n = count(body)? as usize;
+    if n > MAX_RECORDS.max(body.len() / 4) {
         return Err(CodecError::BadFrame(format!("claims {n} records")));
     }
     let mut out = Vec::with_capacity(n);
     let mut at = 4;
     for _ in 0..n {
-        let len = u32_at(frame, at)? as usize;
+        let len = u32_at(body, at)? as usize;
         at += 4;
-        let r = frame.get(at..at + len).ok_or_else(|| CodecError::BadFrame(format!("record overruns at byte {at}")))?;
+        let r = body.get(at..at + len).ok_or_else(|| CodecError::BadFrame(format!("record overruns at byte {at}")))?;
         out.push(r);
         at += len;
     }
-    if at != frame.len() {
-        return Err(CodecError::BadFrame(format!("{} trailing bytes", frame.len() - at)));
+    if at != body.len() {
+        return Err(CodecError::BadFrame(format!("{} trailing bytes", body.len() - at)));
     }
     Ok(out)
 }
@@ -62,10 +88,24 @@ pub fn records(frame: &[u8]) -> Result<Vec<&[u8]>, CodecError> {
 mod tests {
     use super::*;
 
+    /// A frame as builds before checksums wrote it.
+    fn legacy<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+        let mut out = vec![0; 4];
+        let mut count = 0u32;
+        for r in records {
+            out.extend_from_slice(&(r.len() as u32).to_le_bytes());
+            out.extend_from_slice(r);
+            count += 1;
+        }
+        out[..4].copy_from_slice(&count.to_le_bytes());
+        out
+    }
+
     #[test]
     fn frames_round_trip_and_reject_damage() {
         let recs: [&[u8]; 3] = [b"abc", b"", b"0123456789"];
         let f = encode(recs);
+        assert!(is_sealed(&f));
         assert_eq!(count(&f).unwrap(), 3);
         assert_eq!(records(&f).unwrap(), recs.to_vec());
         assert!(records(&f[..f.len() - 1]).is_err());
@@ -75,5 +115,26 @@ mod tests {
         assert!(records(&[1, 0]).is_err());
         assert!(records(&u32::MAX.to_le_bytes()).is_err());
         assert_eq!(records(&encode([])).unwrap(), Vec::<&[u8]>::new());
+    }
+
+    #[test]
+    fn every_single_bit_flip_in_a_sealed_frame_is_detected() {
+        let recs: [&[u8]; 2] = [b"shows the answer", b"and more text"];
+        let f = encode(recs);
+        for byte in 0..f.len() {
+            for bit in 0..8 {
+                let mut g = f.clone();
+                g[byte] ^= 1 << bit;
+                assert!(records(&g).is_err(), "flip of bit {bit} in byte {byte} went unnoticed");
+            }
+        }
+    }
+
+    #[test]
+    fn legacy_frames_are_still_read() {
+        let recs: [&[u8]; 2] = [b"old", b"frame"];
+        let f = legacy(recs);
+        assert!(!is_sealed(&f));
+        assert_eq!(records(&f).unwrap(), recs.to_vec());
     }
 }

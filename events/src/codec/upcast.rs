@@ -7,7 +7,7 @@
 //! chain of their own.
 //!
 //! - v1 → v2: v2 appended `Event::RefinementSkipped` and the miss reasons
-//!   `ExactOnly` and `Unavailable`. Appending variants
+//!   `ExactOnly`, `NoWords` and `Unavailable`. Appending variants
 //!   leaves every v1 payload a valid v2 payload, so the step only copies; the
 //!   version still changed so that a v1 build refuses a v2 log with
 //!   [`CodecError::SchemaTooNew`] instead of failing on an unknown variant.

@@ -5,14 +5,20 @@
 //! acknowledged only once its transaction is durable. Committed envelopes are
 //! then fanned out to [`Subscription`]s.
 
+mod guard;
 mod open;
 mod read;
+mod repair;
 mod sessions;
 mod subscribe;
+mod verify;
 mod writer;
 
+pub use guard::panic_is_guarded;
+pub use repair::{CheckReport, RepairReport, check as check_log, repair as repair_log};
 pub use sessions::SessionSummary;
 pub use subscribe::{Recv, Subscription};
+pub use verify::{Damage, LogReport};
 pub use writer::Pending;
 
 use crate::envelope::NewEvent;
@@ -36,6 +42,8 @@ pub(crate) const SESSIONS: TableDefinition<u128, &[u8]> = TableDefinition::new("
 /// Log-wide facts, such as the newest schema version ever written.
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 pub(crate) const META_SCHEMA: &str = "schema_version";
+/// first seq → last seq of a run a repair found unreadable and left out.
+pub(crate) const LOST: TableDefinition<u64, u64> = TableDefinition::new("lost");
 
 pub(crate) enum Db {
     ReadWrite(Database),
@@ -55,6 +63,26 @@ pub(crate) struct Shared {
     pub(crate) db: Db,
     pub(crate) path: PathBuf,
     pub(crate) hub: subscribe::Hub,
+    /// Set when a read finds a damaged frame: the writer then refuses to
+    /// add to the file.
+    pub(crate) damaged: std::sync::Mutex<Option<String>>,
+}
+
+impl Shared {
+    pub(crate) fn new(db: Db, path: &Path, last: u64) -> Self {
+        Shared { db, path: path.to_owned(), hub: subscribe::Hub::new(last), damaged: std::sync::Mutex::new(None) }
+    }
+
+    /// Remembers that a read found damage (the first finding is kept).
+    pub(crate) fn mark_damaged(&self, what: &str) {
+        let mut d = self.damaged.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        d.get_or_insert_with(|| what.to_owned());
+    }
+
+    /// The damage a read found, if any.
+    pub(crate) fn damage(&self) -> Option<String> {
+        self.damaged.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
 }
 
 /// The event log. Cheap to share behind an `Arc`; all methods take `&self`.
@@ -67,6 +95,12 @@ impl EventLog {
     /// Path of the log file.
     pub fn path(&self) -> &Path {
         &self.shared.path
+    }
+
+    /// What a read or the open-time verification found damaged, if anything
+    /// (reads of the rest still work; a writable open refuses such a log).
+    pub fn damage(&self) -> Option<String> {
+        self.shared.damage()
     }
 
     /// Whether the log was opened read-only.

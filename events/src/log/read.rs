@@ -1,5 +1,6 @@
 //! Reads: by seq range, by session, by request; session listing.
 
+use super::guard::guarded;
 use super::{BY_REQUEST, BY_SESSION, EventLog, FRAMES, SESSIONS, SessionSummary, Shared};
 use crate::codec::{self, frame};
 use crate::envelope::{Envelope, RequestId, SessionId};
@@ -22,7 +23,22 @@ fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
 }
 
 fn damaged(first: u64, source: codec::CodecError) -> ReadError {
-    ReadError::Record { seq: first, source }
+    ReadError::Damaged { first, last: None, source }
+}
+
+/// Completes a damage report with the frame's last seq (the one before the
+/// next frame), and remembers it so that nothing more is written.
+fn located(shared: &Shared, frames: &Frames, e: ReadError) -> ReadError {
+    match e {
+        ReadError::Damaged { first, last: None, source } => {
+            let next = frames.range(first + 1..).ok().and_then(|mut r| r.next()).and_then(Result::ok);
+            let last = next.map(|(k, _)| k.value() - 1);
+            let e = ReadError::Damaged { first, last, source };
+            shared.mark_damaged(&e.to_string());
+            e
+        }
+        other => other,
+    }
 }
 
 /// Decodes the events of one frame that fall in `from..=to`, passing each to `f`.
@@ -91,8 +107,13 @@ impl Shared {
         };
         for row in frames.range(start..).map_err(storage_err)? {
             let (first, bytes) = row.map_err(storage_err)?;
-            if first.value() > to || visit_frame(first.value(), bytes.value(), from, to, &mut f)?.is_break() {
+            if first.value() > to {
                 break;
+            }
+            match visit_frame(first.value(), bytes.value(), from, to, &mut f) {
+                Ok(flow) if flow.is_break() => break,
+                Ok(_) => {}
+                Err(e) => return Err(located(self, &frames, e)),
             }
         }
         Ok(())
@@ -128,12 +149,12 @@ impl EventLog {
         range: impl RangeBounds<u64>,
         f: impl FnMut(Envelope) -> ControlFlow<()>,
     ) -> Result<(), ReadError> {
-        self.shared.visit_range(range, f)
+        guarded(|| self.shared.visit_range(range, f)).map_err(ReadError::Corrupt)?
     }
 
     /// The committed events in `range`, in seq order.
     pub fn read_range(&self, range: impl RangeBounds<u64>) -> Result<Vec<Envelope>, ReadError> {
-        self.shared.read_range(range)
+        guarded(|| self.shared.read_range(range)).map_err(ReadError::Corrupt)?
     }
 
     /// Events of the frames an index names for `key`, kept where `keep` says.
@@ -153,28 +174,37 @@ impl EventLog {
             let bytes = frames.get(first).map_err(storage_err)?.ok_or_else(|| {
                 storage_err(redb::Error::Corrupted(format!("index names frame {first}, which is absent")))
             })?;
-            let _: ControlFlow<()> = visit_frame(first, bytes.value(), 0, u64::MAX, &mut |e| {
+            let visited = visit_frame(first, bytes.value(), 0, u64::MAX, &mut |e| {
                 if keep(&e) {
                     out.push(e);
                 }
                 ControlFlow::Continue(())
-            })?;
+            });
+            if let Err(e) = visited {
+                return Err(located(&self.shared, &frames, e));
+            }
         }
         Ok(out)
     }
 
     /// Every event of one session, in seq order.
     pub fn read_session(&self, session: SessionId) -> Result<Vec<Envelope>, ReadError> {
-        self.read_indexed(BY_SESSION, session.0.as_u128(), |e| e.session == session)
+        guarded(|| self.read_indexed(BY_SESSION, session.0.as_u128(), |e| e.session == session))
+            .map_err(ReadError::Corrupt)?
     }
 
     /// Every event of one request's chain, in seq order.
     pub fn read_request(&self, request: RequestId) -> Result<Vec<Envelope>, ReadError> {
-        self.read_indexed(BY_REQUEST, request.0.as_u128(), |e| e.request == Some(request))
+        guarded(|| self.read_indexed(BY_REQUEST, request.0.as_u128(), |e| e.request == Some(request)))
+            .map_err(ReadError::Corrupt)?
     }
 
     /// Summaries of all sessions, oldest first.
     pub fn sessions(&self) -> Result<Vec<SessionSummary>, ReadError> {
+        guarded(|| self.stored_sessions()).map_err(ReadError::Corrupt)?
+    }
+
+    fn stored_sessions(&self) -> Result<Vec<SessionSummary>, ReadError> {
         let txn = self.read_txn()?;
         let Some(t) = table(&txn, SESSIONS)? else { return Ok(Vec::new()) };
         let mut out = Vec::new();

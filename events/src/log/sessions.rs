@@ -62,7 +62,9 @@ impl SessionSummary {
         self.last_seq = self.last_seq.max(seq);
         self.events += 1;
         match &e.event {
-            Event::SessionStarted(s) => self.frontend = Some(s.frontend),
+            // First wins, as in `merge`, so one pass over the log gives what
+            // batch-by-batch merges gave (verification compares the two).
+            Event::SessionStarted(s) => self.frontend = self.frontend.or(Some(s.frontend)),
             Event::PromptSubmitted(_) => self.prompts += 1,
             Event::ResponseDelivered(_) => self.responses += 1,
             Event::CacheChecked(c) if !matches!(c.outcome, CacheOutcome::Miss { .. }) => {
@@ -100,6 +102,11 @@ pub(crate) struct SessionDeltas(HashMap<u128, SessionSummary>);
 impl SessionDeltas {
     pub(crate) fn record(&mut self, seq: u64, e: &NewEvent) {
         self.0.entry(e.session.0.as_u128()).or_insert_with(|| SessionSummary::first(seq, e)).count(seq, e);
+    }
+
+    /// The summaries accumulated so far, by session.
+    pub(crate) fn summaries(&self) -> std::collections::BTreeMap<u128, SessionSummary> {
+        self.0.iter().map(|(k, v)| (*k, v.clone())).collect()
     }
 
     pub(crate) fn apply(self, txn: &WriteTransaction) -> Result<(), redb::Error> {

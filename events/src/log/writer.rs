@@ -164,6 +164,9 @@ fn write(shared: &Shared, batch: &[Job], next_seq: u64) -> Result<(), String> {
     let Db::ReadWrite(db) = &shared.db else {
         return Err("log is read-only".into());
     };
+    if let Some(damage) = shared.damage() {
+        return Err(AppendError::Damaged(damage).to_string());
+    }
     let mut expected = next_seq;
     for job in batch {
         if job.first != expected {

@@ -36,6 +36,10 @@ pub enum MissReason {
         /// What went wrong.
         message: String,
     },
+    /// No exact match, and the prompt has no words the embedder knows
+    /// (only symbols, emoji, unknown tokens): such prompts all embed alike,
+    /// so they are matched exactly or not at all (schema v2).
+    NoWords,
 }
 
 /// What the cache lookup found.

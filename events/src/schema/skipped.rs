@@ -19,6 +19,14 @@ pub enum SkipReason {
         /// The block types of that turn, in order, as sent.
         blocks: Vec<String>,
     },
+    /// The prompt is longer than the Refiner rewrites (a pasted log or
+    /// file): its rules would take seconds and change little.
+    TooLarge {
+        /// The prompt's length in bytes.
+        bytes: u64,
+        /// The longest prompt the Refiner takes.
+        limit: u64,
+    },
 }
 
 /// The Refiner left a request alone: the request went out exactly as sent.
@@ -37,6 +45,9 @@ impl SkipReason {
             SkipReason::LastTurnNotUser { role } => format!("its last turn is a {role:?} turn, not a user turn"),
             SkipReason::NotPlainText { blocks } => {
                 format!("its last user turn is not one plain text ({})", blocks.join(", "))
+            }
+            SkipReason::TooLarge { bytes, limit } => {
+                format!("the prompt is {bytes} bytes, more than the {limit} the Refiner rewrites")
             }
         }
     }

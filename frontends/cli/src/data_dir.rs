@@ -1,6 +1,6 @@
 //! Where Lantern keeps its files.
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use lantern_events::{EventLog, LOG_FILE};
 use std::path::{Path, PathBuf};
 
@@ -19,6 +19,34 @@ pub fn resolve(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 }
 
 /// Opens the log read-only, for commands that only look.
+///
+/// A log with damaged frames still opens (the rest reads); the damage is
+/// said once on stderr, since counts and listings then miss those events.
 pub fn open_for_reading(dir: &Path) -> anyhow::Result<EventLog> {
-    Ok(EventLog::open_read_only(&dir.join(LOG_FILE))?)
+    let log = EventLog::open_read_only(&dir.join(LOG_FILE))?;
+    if let Some(damage) = log.damage() {
+        eprintln!(
+            "lantern: warning: {} is damaged ({damage}); what follows leaves those events out. \
+             `lantern log check` lists the damage, `lantern log repair` rebuilds the log",
+            log.path().display()
+        );
+    }
+    Ok(log)
+}
+
+/// Creates the data directory if needed and makes it its owner's alone
+/// (0700): prompts, answers and the token live there.
+pub fn prepare(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    let meta = dir.metadata().with_context(|| format!("cannot read {}", dir.display()))?;
+    if meta.uid() == rustix::process::getuid().as_raw() && meta.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot make {} private (chmod 700)", dir.display()))?;
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! Starting the pipeline for a command, and following one request through it.
 
 use crate::upstream_args::UpstreamArgs;
-use anyhow::{Context, bail};
+use anyhow::bail;
 use lantern_actors::cache_bridge::BridgeConfig;
 use lantern_actors::pipeline::{Settings, SuggestWith};
 use lantern_actors::runtime::{Runtime, RuntimeConfig};
@@ -102,8 +102,7 @@ pub fn start(data_dir: &Path, args: &GatewayArgs, settings: Settings) -> anyhow:
              use --privacy metadata to keep only digests and lengths on disk"
         );
     }
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    crate::data_dir::prepare(data_dir)?;
     let log = Arc::new(EventLog::open(&data_dir.join(LOG_FILE))?);
     let config = RuntimeConfig {
         bridge: bridge_config(data_dir, args, 2),

@@ -46,6 +46,9 @@ enum Command {
     Export(commands::export::Args),
     /// Show a request's cache key, or why two requests do not share one.
     CacheKey(commands::cache_key::Args),
+    /// Check the event log for damage, or rebuild it from what verifies.
+    #[command(subcommand)]
+    Log(commands::log::Command),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +56,8 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("LANTERN_LOG"))
         .with_writer(std::io::stderr)
         .init();
+    quiet_guarded_panics();
+    private_files();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -61,6 +66,23 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A panic inside the storage engine on a damaged file is returned as the
+/// corrupt-file error; only other panics print the usual report.
+fn quiet_guarded_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !lantern_events::panic_is_guarded() {
+            default(info);
+        }
+    }));
+}
+
+/// Everything Lantern creates (log, cache, token, exports) is its owner's
+/// alone, whatever the umask it was started with.
+fn private_files() {
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -76,6 +98,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => return commands::export::run(&dir, &args, &mut out),
         Command::Ui(args) => commands::ui::run(&dir, &args)?,
         Command::CacheKey(args) => commands::cache_key::run(&args, &mut out)?,
+        Command::Log(cmd) => return commands::log::run(&dir, &cmd, &mut out),
     }
     Ok(ExitCode::SUCCESS)
 }

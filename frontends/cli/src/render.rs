@@ -42,6 +42,7 @@ fn miss(reason: &MissReason) -> String {
         MissReason::Disabled => "miss (cache disabled)".into(),
         MissReason::Bypassed => "miss (bypassed by request)".into(),
         MissReason::ExactOnly => "miss (no exact match; semantic matching off)".into(),
+        MissReason::NoWords => "miss (no exact match; no words to match on, so exact matches only)".into(),
         MissReason::Unavailable { message } => format!("miss (cache unavailable: {message})"),
     }
 }

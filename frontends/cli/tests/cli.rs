@@ -120,8 +120,89 @@ fn a_corrupt_log_is_reported_and_left_alone() {
     let path = dir.path().join(LOG_FILE);
     std::fs::write(&path, vec![0x5a; 8192]).unwrap();
     let o = lantern(dir.path(), &["demo"]);
-    fails_saying(&o, "corrupt");
+    fails_saying(&o, "is damaged");
+    fails_saying(&o, "lantern log repair");
     assert_eq!(std::fs::read(&path).unwrap(), vec![0x5a; 8192]);
+    let o = lantern(dir.path(), &["log", "check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("unreadable"), "{}", stdout(&o));
+}
+
+/// Every copy of `needle` in the file, changed: what a bad disk does to a prompt.
+fn damage(path: &std::path::Path, needle: &[u8]) -> usize {
+    let mut bytes = std::fs::read(path).unwrap();
+    let mut n = 0;
+    let mut at = 0;
+    while let Some(i) = bytes[at..].windows(needle.len()).position(|w| w == needle) {
+        bytes[at + i + 1] ^= 0x20;
+        at += i + 1;
+        n += 1;
+    }
+    std::fs::write(path, bytes).unwrap();
+    n
+}
+
+#[test]
+fn a_damaged_log_names_the_damage_refuses_writes_and_is_repaired() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(lantern(dir.path(), &["demo"]).status.success());
+    let o = lantern(dir.path(), &["log", "check"]);
+    assert!(o.status.success() && stdout(&o).contains(": healthy"), "{}", stdout(&o));
+    let path = dir.path().join(LOG_FILE);
+    assert!(damage(&path, b"reverse a string in Python") > 0);
+
+    // Read-only commands still answer, and say what they leave out.
+    let o = lantern(dir.path(), &["sessions"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is damaged"), "{}", stderr(&o));
+    // Nothing writes into it.
+    let before = std::fs::read(&path).unwrap();
+    let o = lantern(dir.path(), &["ask", "--offline", "--approve", "accept", "hello there"]);
+    fails_saying(&o, "failed verification");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let o = lantern(dir.path(), &["log", "check"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("damaged: event"), "{}", stdout(&o));
+
+    let o = lantern(dir.path(), &["log", "repair"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("lost: event") && stdout(&o).contains("The old file is kept at"), "{}", stdout(&o));
+    let kept = std::fs::read_dir(dir.path()).unwrap().filter_map(Result::ok);
+    let old = kept.map(|e| e.path()).find(|p| p.to_string_lossy().contains(".damaged-")).unwrap();
+    assert_eq!(std::fs::read(old).unwrap(), before, "the damaged file is kept as it was");
+    assert!(lantern(dir.path(), &["log", "check"]).status.success());
+    assert!(lantern(dir.path(), &["ask", "--offline", "--approve", "accept", "hello there"]).status.success());
+}
+
+#[test]
+fn the_data_dir_and_its_files_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("umask 000; exec '{}' --data-dir '{}' demo", env!("CARGO_BIN_EXE_lantern"), data.display()))
+        .env_remove("LANTERN_DATA_DIR")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    let mut files = 0;
+    let mut dirs = vec![data.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().map(Result::unwrap) {
+            let p = e.path();
+            if p.is_dir() {
+                assert_eq!(mode(&p), 0o700, "{}", p.display());
+                dirs.push(p);
+            } else {
+                assert_eq!(mode(&p) & 0o077, 0, "{} is readable by others", p.display());
+                files += 1;
+            }
+        }
+    }
+    assert!(files >= 2, "the log and the cache");
 }
 
 #[test]

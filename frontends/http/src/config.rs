@@ -9,8 +9,11 @@ use thiserror::Error;
 /// Where the proxy listens by default: loopback only.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8443);
 
-/// The largest request body accepted by default (Anthropic's own limit for Messages).
-pub const DEFAULT_MAX_BODY: usize = 32 * 1024 * 1024;
+/// The largest request body accepted by default, and at most: what one
+/// journal record holds (16 MiB less room for the event around the text),
+/// so that every request answered is journalled whole. Anthropic accepts
+/// up to 32 MiB; a larger body gets a 413 from Lantern.
+pub const DEFAULT_MAX_BODY: usize = lantern_events::codec::MAX_PROMPT_BYTES;
 
 /// A PEM certificate chain and its private key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,13 +78,19 @@ pub enum ServeError {
         /// Why.
         source: std::io::Error,
     },
+    /// A body limit larger than the journal can hold.
+    #[error(
+        "--max-body-bytes {0} is more than one journal record holds ({DEFAULT_MAX_BODY}); a larger request could be \
+         answered but not journalled whole"
+    )]
+    BodyLimit(usize),
     /// The server thread could not be started or stopped with an error.
     #[error("the HTTP server failed: {0}")]
     Server(String),
 }
 
 impl ServeConfig {
-    /// The defaults: loopback, no TLS, 32 MiB bodies, 2 workers, policy `Original`.
+    /// The defaults: loopback, no TLS, bodies up to [`DEFAULT_MAX_BODY`], 2 workers, policy `Original`.
     pub fn new(token: Token) -> Self {
         ServeConfig {
             listen: DEFAULT_LISTEN,
@@ -98,6 +107,9 @@ impl ServeConfig {
     pub fn check(&self) -> Result<(), ServeError> {
         if !self.listen.ip().is_loopback() && !self.allow_remote {
             return Err(ServeError::Remote(self.listen));
+        }
+        if self.max_body_bytes > DEFAULT_MAX_BODY {
+            return Err(ServeError::BodyLimit(self.max_body_bytes));
         }
         Ok(())
     }

@@ -96,6 +96,8 @@ async fn respond(
 ) -> Result<HttpResponse, ApiError> {
     match answers.recv().await {
         Some(Delivery::Cached { message, lookup }) => {
+            // Answered once the journal holds the answer: the channel closes then.
+            while answers.recv().await.is_some() {}
             let mut b = HttpResponse::Ok();
             b.insert_header(("request-id", id));
             let result = lantern_headers(&mut b, id, &lookup);
@@ -116,7 +118,7 @@ async fn respond(
             }
             let result = lantern_headers(&mut b, id, &lookup);
             let events = headers::get(&headers, "content-type").is_some_and(|c| c.starts_with("text/event-stream"));
-            let relay = Relay { answers, state, result, started, events, done: false };
+            let relay = Relay { answers, state, result, started, events, done: false, held: None };
             Ok(b.streaming(futures_util::stream::unfold(relay, Relay::next)))
         }
         Some(Delivery::Failed(f)) => Err(ApiError::from_failure(&f)),
@@ -126,8 +128,12 @@ async fn respond(
     }
 }
 
-/// The upstream's body, relayed chunk by chunk.
+/// The upstream's body, relayed chunk by chunk, one chunk behind: the last
+/// one goes out when the channel closes, which it does once the answer's
+/// events are durable. A client that has the whole answer can rely on the
+/// journal holding it.
 struct Relay {
+    held: Option<Bytes>,
     answers: Receiver<Delivery>,
     state: Arc<State>,
     result: CacheResult,
@@ -141,17 +147,28 @@ impl Relay {
         if self.done {
             return None;
         }
-        match self.answers.recv().await {
-            Some(Delivery::Body(bytes)) => Some((Ok(bytes), self)),
-            Some(Delivery::Broken(f)) if self.events => {
-                // The stream broke off: say so in the stream's own terms.
-                self.done = true;
-                let kind = anthropic_error_type(ApiError::from_failure(&f).status);
-                Some((Ok(sse::error_frame(kind, &format!("lantern: {} ({})", f.message, f.kind))), self))
-            }
-            _ => {
-                self.state.metrics.answered(self.result, self.started.elapsed());
-                None
+        loop {
+            match self.answers.recv().await {
+                Some(Delivery::Body(bytes)) => match self.held.replace(bytes) {
+                    Some(earlier) => return Some((Ok(earlier), self)),
+                    None => continue,
+                },
+                Some(Delivery::Broken(f)) if self.events => {
+                    // The stream broke off: say so in the stream's own terms.
+                    self.done = true;
+                    let kind = anthropic_error_type(ApiError::from_failure(&f).status);
+                    let frame = sse::error_frame(kind, &format!("lantern: {} ({})", f.message, f.kind));
+                    let out = match self.held.take() {
+                        Some(earlier) => Bytes::from([earlier.as_ref(), frame.as_ref()].concat()),
+                        None => frame,
+                    };
+                    return Some((Ok(out), self));
+                }
+                _ => {
+                    self.done = true;
+                    self.state.metrics.answered(self.result, self.started.elapsed());
+                    return self.held.take().map(|last| (Ok(last), self));
+                }
             }
         }
     }

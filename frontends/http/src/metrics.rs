@@ -50,7 +50,7 @@ impl CacheResult {
                 reason: MissReason::BelowThreshold { best } | MissReason::GuardRejected { best, .. },
             } => (CacheResult::Miss, Some(*best)),
             CacheOutcome::Miss {
-                reason: MissReason::Empty | MissReason::ExactOnly | MissReason::Unavailable { .. },
+                reason: MissReason::Empty | MissReason::ExactOnly | MissReason::NoWords | MissReason::Unavailable { .. },
             } => (CacheResult::Miss, None),
         }
     }

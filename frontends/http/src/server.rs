@@ -56,8 +56,15 @@ impl Server {
                     };
                     let addrs = server.addrs();
                     let running = server.run();
-                    let _ = tx.send(Ok((addrs, running.handle())));
-                    running.await
+                    let handle = running.handle();
+                    let serving = actix_web::rt::spawn(running);
+                    // Its first polls install the SIGINT/SIGTERM handlers: only then
+                    // is it announced, so that a signal right after never kills it.
+                    for _ in 0..4 {
+                        actix_web::rt::task::yield_now().await;
+                    }
+                    let _ = tx.send(Ok((addrs, handle)));
+                    serving.await.unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
                 })
             })
             .map_err(|e| ServeError::Server(e.to_string()))?;

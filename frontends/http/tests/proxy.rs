@@ -77,7 +77,7 @@ fn the_proxy_end_to_end() {
     let fake = support::fake();
     let (log, runtime) = support::runtime(dir.path(), &fake, Duration::from_millis(700));
     let server = Server::start(config(64 * 1024), runtime.client()).unwrap();
-    let ctx = Ctx { addr: server.addrs()[0], fake, log };
+    let mut ctx = Ctx { addr: server.addrs()[0], fake, log };
 
     credentials_are_required(&ctx);
     malformed_inputs_get_anthropic_errors(&ctx);
@@ -90,6 +90,7 @@ fn the_proxy_end_to_end() {
     count_tokens_health_stats_and_metrics(&ctx);
     a_person_decides_or_the_original_goes_after_the_timeout(&ctx, &runtime);
     tls_is_served_when_a_certificate_is_configured(&runtime, dir.path());
+    a_body_is_journalled_whole_or_refused(&mut ctx, &runtime);
     a_remote_address_needs_the_flag(&runtime);
 
     server.stop().unwrap();
@@ -538,6 +539,33 @@ fn tls_is_served_when_a_certificate_is_configured(runtime: &lantern_actors::runt
     c.tls = Some(TlsFiles { cert: cert_pem, key: key_pem });
     let err = Server::start(c, runtime.client()).err().unwrap();
     assert!(err.to_string().contains("key.pem"), "{err}");
+}
+
+/// The default body limit is what one journal record holds: a body of
+/// exactly that size is answered and its prompt journalled whole; one byte
+/// more is a 413, and a larger limit is refused at start.
+fn a_body_is_journalled_whole_or_refused(ctx: &mut Ctx, runtime: &lantern_actors::runtime::Runtime) {
+    let limit = lantern_http::DEFAULT_MAX_BODY;
+    assert_eq!(limit, lantern_events::codec::MAX_PROMPT_BYTES);
+    let server = Server::start(config(limit), runtime.client()).unwrap();
+    let usual = std::mem::replace(&mut ctx.addr, server.addrs()[0]);
+    let at = &*ctx;
+    let frame = body("").to_string().len();
+    let text = "lorem ipsum dolor sit amet ".repeat(limit / 27 + 1);
+    let fits = body(&text[..limit - frame]).to_string();
+    assert_eq!(fits.len(), limit);
+    let r = at.post("/v1/messages", &[], fits.as_bytes());
+    assert_eq!(r.status, 200, "{}", &r.text()[..r.text().len().min(300)]);
+    let chain = at.chain(&r);
+    let Event::PromptSubmitted(p) = &chain[0] else { panic!("{:?}", kinds(&chain)) };
+    assert_eq!(p.text.display().len(), limit - frame, "the prompt was journalled whole");
+    assert!(kinds(&chain).contains(&"ResponseDelivered"), "{:?}", kinds(&chain));
+    let over = body(&text[..limit - frame + 1]).to_string();
+    at.post("/v1/messages", &[], over.as_bytes()).assert_error(413, "request_too_large");
+    server.stop().unwrap();
+    ctx.addr = usual;
+    let err = Server::start(config(limit + 1), runtime.client()).err().unwrap();
+    assert!(err.to_string().contains("journal record"), "{err}");
 }
 
 fn a_remote_address_needs_the_flag(runtime: &lantern_actors::runtime::Runtime) {

@@ -294,6 +294,7 @@ pub fn routing(c: &RequestChain, s: Scrub<'_>) -> Result<RoutingRow, NoRow> {
                 MissReason::Disabled => ("disabled", None, None),
                 MissReason::Bypassed => ("bypassed", None, None),
                 MissReason::ExactOnly => ("exact_only", None, None),
+                MissReason::NoWords => ("no_words", None, None),
                 MissReason::Unavailable { message } => ("unavailable", None, Some(s.text(message))),
             };
             ("miss", best, Some(name.to_owned()), why)

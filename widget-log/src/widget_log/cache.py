@@ -287,6 +287,8 @@ class Cache:
                 return self._miss(key, "exact_only", record=record)
             if not self.cfg.get("semantic", True) or not key.last_user_text:
                 return self._no_semantic(key, namespace, record)
+            if not self.embedder.has_words(key.last_user_text):
+                return self._miss(key, "no_words", record=record)
             part = (namespace, key.fingerprint)
             embedding = part in self._pending_parts
             if part not in self.index.parts and not embedding:
@@ -415,7 +417,11 @@ class Cache:
                 self._not_stored(why)
             return None
         vec = lookup.vector if lookup is not None and lookup.vector is not None else None
-        if vec is None and not background:
+        # A prompt with no words is an exact-only entry: never embedded, never a semantic candidate.
+        wordless = not key.last_user_text or not self.embedder.has_words(key.last_user_text)
+        if wordless:
+            vec = None
+        elif vec is None and not background:
             vec = self.embedder.encode(key.last_user_text)
         vfeat = None
         if vec is not None and self._verifier_features:
@@ -472,7 +478,7 @@ class Cache:
             self.stats_data["stored"] += 1
             self._enforce_max()
             self._maybe_flush()
-        if vec is None and key.last_user_text:
+        if vec is None and not wordless:
             self._embed_later(rid, key.last_user_text, (namespace, key.fingerprint))
         return e.entry_id
 

@@ -34,6 +34,10 @@ class _Backend(Protocol):
         """Pooled (n, dim) L2-normalised vectors, plus per-text tokens and token vectors."""
         ...
 
+    def tokens(self, text: str) -> list[str]:
+        """The tokenizer's tokens for ``text`` (no model run)."""
+        ...
+
 
 def _l2(x: np.ndarray) -> np.ndarray:
     norm = np.linalg.norm(x, axis=-1, keepdims=True)
@@ -81,6 +85,9 @@ class OnnxBackend:
         self.input_names = {i.name for i in self.session.get_inputs()}
         self.model_id = "all-MiniLM-L6-v2-onnx-int8"
         self.dim = DIM
+
+    def tokens(self, text: str) -> list[str]:
+        return list(self.tokenizer.encode(text).tokens)
 
     def run(self, texts: list[str]) -> tuple[np.ndarray, list[list[str]], list[np.ndarray]]:
         encs = self.tokenizer.encode_batch(texts)
@@ -130,6 +137,9 @@ class SentenceTransformersBackend:
         self.model.max_seq_length = int(cfg.get("max_length", 256))
         self.model_id = f"st:{name}"
         self.dim = int(self.model.get_sentence_embedding_dimension())
+
+    def tokens(self, text: str) -> list[str]:
+        return list(self.model.tokenizer.tokenize(text))
 
     def run(self, texts: list[str]) -> tuple[np.ndarray, list[list[str]], list[np.ndarray]]:
         pooled = np.asarray(self.model.encode(texts, convert_to_numpy=True), dtype=np.float32)
@@ -184,6 +194,19 @@ class Embedder:
         self._vec_cache.move_to_end(text)
         while len(self._vec_cache) > self._vec_cache_size:
             self._vec_cache.popitem(last=False)
+
+    def has_words(self, text: str) -> bool:
+        """Whether ``text`` holds a word the model knows: a token with at
+        least two letters or digits. Prompts of only symbols, emoji or
+        unknown tokens embed to nearly the same vector ("🍕🍕" and
+        "🔥🔥" score 1.0), so they must be matched exactly.
+        """
+        for tok in self._backend.tokens(text):
+            if tok.startswith("[") and tok.endswith("]"):
+                continue  # [UNK], [CLS], ...
+            if sum(ch.isalnum() for ch in tok.removeprefix("##")) >= 2:
+                return True
+        return False
 
     def encode(self, text: str) -> np.ndarray:
         """One L2-normalised sentence vector, shape (dim,)."""

@@ -98,7 +98,7 @@ fn widget_log_config(dir: &Path, args: &Args) -> String {
 pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<()> {
     let approve = args.approve.unwrap_or(if args.ui { Approve::Ask } else { Approve::Original });
     let upstream = args.upstream.config(0, true)?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    crate::data_dir::prepare(dir)?;
     let token = Token::load_or_create(dir)?;
     let config = ServeConfig {
         listen: args.listen,

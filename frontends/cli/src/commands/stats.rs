@@ -77,6 +77,7 @@ impl Stats {
                             MissReason::Disabled => "disabled",
                             MissReason::Bypassed => "bypassed",
                             MissReason::ExactOnly => "exact_only",
+                            MissReason::NoWords => "no_words",
                             MissReason::Unavailable { .. } => "unavailable",
                         };
                         *self.misses.entry(k).or_default() += 1;

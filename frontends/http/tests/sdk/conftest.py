@@ -42,6 +42,13 @@ class Proxy:
     token: str
     data_dir: Path
     fake: FakeAnthropic
+    proc: subprocess.Popen | None = None
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash or the OOM killer would."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
 
     def client(self, **kw: object) -> anthropic.Anthropic:
         opts: dict = {
@@ -92,15 +99,18 @@ def serving(
     url = line.strip().rsplit(" ", 1)[-1]
     token = (data / "proxy-token").read_text().strip()
     try:
-        yield Proxy(url=url, token=token, data_dir=data, fake=fake)
+        yield Proxy(url=url, token=token, data_dir=data, fake=fake, proc=proc)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+        killed = proc.poll() is not None
+        if not killed:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    if not killed:
+        assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
 
 
 @pytest.fixture(scope="session")
