@@ -16,7 +16,7 @@ use std::sync::Arc;
 enum Watch {
     Ack(Pending),
     Sync(Sender<()>),
-    Then(Box<dyn FnOnce() + Send>),
+    Then(Box<dyn FnOnce(bool) + Send>),
 }
 
 /// The journal. Cheap to clone; all clones share one log and one watcher.
@@ -32,17 +32,19 @@ impl Journal {
     pub fn new(log: Arc<EventLog>, privacy: PrivacyLevel) -> std::io::Result<Self> {
         let (watch, rx) = unbounded::<Watch>();
         std::thread::Builder::new().name("lantern-journal-acks".into()).spawn(move || {
+            let mut failed = false;
             for w in rx {
                 match w {
                     Watch::Ack(p) => {
                         if let Err(e) = p.wait() {
                             tracing::error!(error = %e, "journal commit failed");
+                            failed = true;
                         }
                     }
                     Watch::Sync(done) => {
                         let _ = done.send(());
                     }
-                    Watch::Then(f) => f(),
+                    Watch::Then(f) => f(!std::mem::take(&mut failed)),
                 }
             }
         })?;
@@ -78,13 +80,14 @@ impl Journal {
         Ok(Some(seq))
     }
 
-    /// Runs `f` on the watcher once every event recorded so far is durable
-    /// (or has failed); at once if the watcher has stopped.
-    pub fn when_durable(&self, f: impl FnOnce() + Send + 'static) {
+    /// Runs `f` on the watcher once every event recorded so far is durable,
+    /// with `true`, or with `false` if a commit since the previous such call
+    /// failed (or the watcher has stopped: then at once).
+    pub fn when_durable(&self, f: impl FnOnce(bool) + Send + 'static) {
         if let Err(unsent) = self.watch.send(Watch::Then(Box::new(f)))
             && let Watch::Then(f) = unsent.0
         {
-            f();
+            f(false);
         }
     }
 

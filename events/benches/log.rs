@@ -138,6 +138,15 @@ fn read(c: &mut Criterion) {
             assert_eq!(n, 100_000);
         })
     });
+    // Every open verifies the whole log (checksums, continuity, indexes, summaries).
+    let path = log.path().to_owned();
+    drop(log);
+    g.bench_function("open_read_only_and_verify_100k", |b| {
+        b.iter(|| assert_eq!(EventLog::open_read_only(&path).unwrap().last_seq().unwrap(), 100_000))
+    });
+    g.bench_function("open_for_writing_and_verify_100k", |b| {
+        b.iter(|| assert_eq!(EventLog::open(&path).unwrap().last_seq().unwrap(), 100_000))
+    });
     g.finish();
 }
 

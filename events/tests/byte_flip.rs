@@ -116,6 +116,9 @@ fn flipped_bytes_are_never_served_as_data() {
         std::fs::remove_file(&path).unwrap();
     }
     eprintln!(
-        "{seeds} seeds: {served} opened and read the original data, {refused} refused, {unchanged} flips cancelled out"
+        "{seeds} seeds over a log of {} events ({} bytes): {served} opened and read the original data, \
+         {refused} refused, {unchanged} flips cancelled out",
+        want.len(),
+        bytes.len()
     );
 }

@@ -101,7 +101,7 @@ fn unreadable_record_is_a_typed_read_error() {
         let mut record = codec::encode(&one_event()).unwrap();
         let newer = codec::SCHEMA_VERSION + 1;
         record[5..7].copy_from_slice(&newer.to_le_bytes());
-        let frame = codec::frame::encode([record.as_slice()]);
+        let frame = codec::frame::encode(2, [record.as_slice()]);
         txn.open_table(FRAMES).unwrap().insert(2, frame.as_slice()).unwrap();
         txn.commit().unwrap();
     }
@@ -170,6 +170,39 @@ fn damaged_frame_is_a_typed_read_error_and_repair_keeps_the_rest() {
     assert_eq!(log.read_range(..).unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4]);
     assert_eq!(log.append(one_event()).unwrap(), 5);
     assert_eq!(log.sessions().unwrap().len(), 3);
+}
+
+#[test]
+fn a_repair_that_loses_the_tail_reuses_its_seqs_and_records_nothing_past_the_kept_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.redb");
+    {
+        let log = EventLog::open(&path).unwrap();
+        for _ in 0..3 {
+            log.append_batch(vec![one_event(), one_event()]).unwrap();
+        }
+    }
+    {
+        let db = Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut frames = txn.open_table(FRAMES).unwrap();
+            for first in [3, 5] {
+                let mut frame = frames.get(first).unwrap().unwrap().value().to_vec();
+                frame[6] ^= 1;
+                frames.insert(first, frame.as_slice()).unwrap();
+            }
+        }
+        txn.commit().unwrap();
+    }
+    let repaired = lantern_events::repair_log(&path).unwrap();
+    assert_eq!((repaired.kept_events, repaired.lost.len()), (2, 2), "{repaired:?}");
+    let log = EventLog::open(&path).unwrap();
+    assert_eq!(log.append(one_event()).unwrap(), 3, "the lost tail's seqs are reused");
+    drop(log);
+    let check = lantern_events::check_log(&path).unwrap();
+    assert!(check.is_healthy(), "{check:?}");
+    assert!(check.report.unwrap().lost.is_empty());
 }
 
 #[test]

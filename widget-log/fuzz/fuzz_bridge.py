@@ -18,8 +18,13 @@ import sys
 
 import atheris
 
-with atheris.instrument_imports():
-    from widget_log import bridge
+# Coverage feedback from Widget-Log's own code only (numpy, onnxruntime and
+# the rest are loaded first, uninstrumented).
+import numpy  # noqa: F401
+import onnxruntime  # noqa: F401
+
+with atheris.instrument_imports(include=["widget_log"]):
+    from widget_log import bridge, cache, key, service, store, verify  # noqa: F401
 
 REQUEST_KINDS = {"invalid_json", "invalid_request"}
 
@@ -31,17 +36,81 @@ def _checked(answer: str) -> None:
         raise AssertionError(f"bridge answered {err!r}")
 
 
+def _value(fdp: atheris.FuzzedDataProvider, depth: int = 0) -> object:
+    kind = fdp.ConsumeIntInRange(0, 6 if depth < 3 else 4)
+    if kind == 0:
+        return None
+    if kind == 1:
+        return fdp.ConsumeBool()
+    if kind == 2:
+        return fdp.ConsumeInt(8)
+    if kind == 3:
+        return fdp.ConsumeRegularFloat()
+    if kind == 4:
+        return fdp.ConsumeUnicodeNoSurrogates(fdp.ConsumeIntInRange(0, 64))
+    if kind == 5:
+        return [_value(fdp, depth + 1) for _ in range(fdp.ConsumeIntInRange(0, 4))]
+    return {
+        fdp.ConsumeUnicodeNoSurrogates(8): _value(fdp, depth + 1)
+        for _ in range(fdp.ConsumeIntInRange(0, 4))
+    }
+
+
+def _pick(fdp: atheris.FuzzedDataProvider, usual: object) -> object:
+    """Mostly a plausible value, sometimes anything."""
+    return usual if fdp.ConsumeIntInRange(0, 3) else _value(fdp)
+
+
+def _request(fdp: atheris.FuzzedDataProvider) -> str:
+    if fdp.ConsumeIntInRange(0, 7) == 0:
+        return fdp.ConsumeUnicodeNoSurrogates(fdp.ConsumeIntInRange(0, 512))
+    text = fdp.ConsumeUnicodeNoSurrogates(fdp.ConsumeIntInRange(0, 128))
+    key = {
+        "fingerprint": _pick(fdp, "f" * fdp.ConsumeIntInRange(0, 2)),
+        "exact_key": _pick(fdp, fdp.ConsumeUnicodeNoSurrogates(4)),
+        "text": _pick(fdp, text),
+        "model": _pick(fdp, "claude-sonnet-4-5"),
+    }
+    obj = {
+        "key": _pick(fdp, key),
+        "namespace": _pick(fdp, "default"),
+        "mode": _pick(fdp, ["default", "no-cache", "no-store", "off"][fdp.ConsumeIntInRange(0, 3)]),
+        "semantic": _pick(fdp, ["serve", "off"][fdp.ConsumeIntInRange(0, 1)]),
+        "record": _pick(fdp, True),
+        "entry_id": _pick(fdp, None),
+    }
+    return json.dumps({k: v for k, v in obj.items() if fdp.ConsumeIntInRange(0, 5)})
+
+
+def _response(fdp: atheris.FuzzedDataProvider) -> str:
+    if fdp.ConsumeIntInRange(0, 5) == 0:
+        return fdp.ConsumeUnicodeNoSurrogates(fdp.ConsumeIntInRange(0, 256))
+    message = {
+        "type": _pick(fdp, "message"),
+        "role": _pick(fdp, "assistant"),
+        "content": _pick(fdp, [{"type": "text", "text": _pick(fdp, "an answer")}]),
+        "stop_reason": _pick(fdp, "end_turn"),
+        "usage": _pick(fdp, {"input_tokens": _pick(fdp, 3), "output_tokens": _pick(fdp, 5)}),
+        "model": _pick(fdp, "claude-sonnet-4-5"),
+    }
+    return json.dumps(_pick(fdp, message))
+
+
 def one(data: bytes) -> None:
     fdp = atheris.FuzzedDataProvider(data)
-    which = fdp.ConsumeIntInRange(0, 2)
-    text = fdp.ConsumeUnicodeNoSurrogates(fdp.ConsumeIntInRange(0, 4096))
+    which = fdp.ConsumeIntInRange(0, 3)
     if which == 0:
-        out, _ = bridge.lookup(text)
+        out, _ = bridge.lookup(_request(fdp))
         _checked(out)
     elif which == 1:
-        _checked(bridge.store(text, fdp.ConsumeUnicodeNoSurrogates(2048)))
+        _checked(bridge.store(_request(fdp), _response(fdp)))
+    elif which == 2:
+        request = _request(fdp)
+        _checked(bridge.store(request, _response(fdp)))
+        out, _ = bridge.lookup(request)
+        _checked(out)
     else:
-        _checked(bridge.invalidate(text))
+        _checked(bridge.invalidate(fdp.ConsumeUnicodeNoSurrogates(64)))
 
 
 def main() -> None:

@@ -63,6 +63,23 @@ def test_bad_inputs_are_typed_errors(gw):
     assert_error(json.loads(bridge.invalidate("")), "invalid_request")
 
 
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"usage": {"input_tokens": 10**30, "output_tokens": -5}},  # found by fuzzing
+        {"usage": "lots"},
+        {"usage": {"input_tokens": True, "output_tokens": 2.5}},
+        {"content": [{"type": "text", "text": None}]},
+    ],
+)
+def test_odd_answers_are_stored_or_refused_never_an_internal_error(gw, odd):
+    text = "an odd answer " + json.dumps(odd, sort_keys=True)
+    out = store(text, {**msg(), **odd})
+    assert out["ok"], out
+    again = json.loads(bridge.lookup(request(text))[0])
+    assert again["ok"], again
+
+
 def test_a_stored_answer_comes_back_as_the_text_it_was_stored_as(gw):
     text = (
         '{"type":"message","content":[{"type":"text","text":"x"}],"stop_reason":"end_turn","z":1}'

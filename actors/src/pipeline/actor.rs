@@ -195,8 +195,14 @@ impl Pipeline {
         if let Some(r) = self.running.get_mut(&request) {
             r.last_seq = seq.or(r.last_seq);
             if delivered && let Some(reply) = r.reply.take() {
-                // The frontend finishes its answer once the chain so far is durable.
-                self.journal.when_durable(move || drop(reply));
+                // The frontend finishes its answer once the chain so far is
+                // durable; if the journal failed, it says so instead.
+                self.journal.when_durable(move |journalled| {
+                    if !journalled {
+                        let why = "the journal could not record this answer, so it is not sent whole";
+                        let _ = reply.try_send(Delivery::Broken(Failure::new("journal_failed", why, true)));
+                    }
+                });
             }
         }
         if let (Some(seq), Some(prompts)) = (seq, offered) {

@@ -13,8 +13,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(format!("{back:?}"), format!("{event:?}"));
         assert_eq!(codec::encode(&back).expect("encode"), again);
     }
-    if let Ok(records) = frame::records(data) {
-        assert_eq!(frame::encode(records.iter().copied()), data, "a frame re-encodes to its bytes");
+    if let Ok(records) = frame::records(1, data)
+        && frame::is_sealed(data)
+    {
+        assert_eq!(frame::encode(1, records.iter().copied()), data, "a frame re-encodes to its bytes");
         for r in records {
             let _ = codec::decode(r);
         }

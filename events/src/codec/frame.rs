@@ -3,7 +3,9 @@
 //! large inserts instead of one B-tree entry per event.
 //!
 //! Layout: `count: u32 LE`, then `count` times `len: u32 LE, record`, then
-//! `crc32: u32 LE` of every byte before it. The count's top bit
+//! `crc32: u32 LE` of the frame's first seq (u64 LE, its key in the log)
+//! followed by every byte before the checksum: a frame stored under another
+//! key fails as surely as one with a flipped byte. The count's top bit
 //! ([`SEALED`]) says the checksum is there; frames written before checksums
 //! existed lack both, are read as they are, and are sealed the first time
 //! the log is opened for writing.
@@ -17,8 +19,15 @@ pub const TARGET_BYTES: usize = 64 * 1024;
 /// Set in the count of a frame that ends with its checksum.
 pub const SEALED: u32 = 1 << 31;
 
-/// Builds a sealed frame from records.
-pub fn encode<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+fn checksum(first: u64, body: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&first.to_le_bytes());
+    h.update(body);
+    h.finalize()
+}
+
+/// Builds the sealed frame stored under seq `first` from records.
+pub fn encode<'a>(first: u64, records: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
     let mut out = vec![0; 4];
     let mut count = 0u32;
     for r in records {
@@ -27,7 +36,7 @@ pub fn encode<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
         count += 1;
     }
     out[..4].copy_from_slice(&(count | SEALED).to_le_bytes());
-    let crc = crc32fast::hash(&out);
+    let crc = checksum(first, &out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
 }
@@ -51,13 +60,14 @@ pub fn count(frame: &[u8]) -> Result<u32, CodecError> {
     u32_at(frame, 0).map(|c| c & !SEALED)
 }
 
-/// The records of a frame, in seq order, after verifying its checksum.
-pub fn records(frame: &[u8]) -> Result<Vec<&[u8]>, CodecError> {
+/// The records of the frame stored under seq `first`, in seq order, after
+/// verifying its checksum.
+pub fn records(first: u64, frame: &[u8]) -> Result<Vec<&[u8]>, CodecError> {
     let body = if is_sealed(frame) {
         let split = frame.len().checked_sub(4).ok_or_else(|| CodecError::BadFrame("cut short".into()))?;
         let (body, tail) = frame.split_at(split);
         let stored = u32_at(tail, 0)?;
-        let computed = crc32fast::hash(body);
+        let computed = checksum(first, body);
         if stored != computed {
             return Err(CodecError::Checksum { stored, computed });
         }
@@ -104,28 +114,30 @@ mod tests {
     #[test]
     fn frames_round_trip_and_reject_damage() {
         let recs: [&[u8]; 3] = [b"abc", b"", b"0123456789"];
-        let f = encode(recs);
+        let f = encode(7, recs);
         assert!(is_sealed(&f));
         assert_eq!(count(&f).unwrap(), 3);
-        assert_eq!(records(&f).unwrap(), recs.to_vec());
-        assert!(records(&f[..f.len() - 1]).is_err());
+        assert_eq!(records(7, &f).unwrap(), recs.to_vec());
+        assert!(records(7, &f[..f.len() - 1]).is_err());
         let mut long = f.clone();
         long.push(0);
-        assert!(records(&long).is_err());
-        assert!(records(&[1, 0]).is_err());
-        assert!(records(&u32::MAX.to_le_bytes()).is_err());
-        assert_eq!(records(&encode([])).unwrap(), Vec::<&[u8]>::new());
+        assert!(records(7, &long).is_err());
+        assert!(records(7, &[1, 0]).is_err());
+        assert!(records(7, &u32::MAX.to_le_bytes()).is_err());
+        assert_eq!(records(1, &encode(1, [])).unwrap(), Vec::<&[u8]>::new());
+        // Stored under another key: refused.
+        assert!(matches!(records(8, &f), Err(CodecError::Checksum { .. })));
     }
 
     #[test]
     fn every_single_bit_flip_in_a_sealed_frame_is_detected() {
         let recs: [&[u8]; 2] = [b"shows the answer", b"and more text"];
-        let f = encode(recs);
+        let f = encode(3, recs);
         for byte in 0..f.len() {
             for bit in 0..8 {
                 let mut g = f.clone();
                 g[byte] ^= 1 << bit;
-                assert!(records(&g).is_err(), "flip of bit {bit} in byte {byte} went unnoticed");
+                assert!(records(3, &g).is_err(), "flip of bit {bit} in byte {byte} went unnoticed");
             }
         }
     }
@@ -135,6 +147,6 @@ mod tests {
         let recs: [&[u8]; 2] = [b"old", b"frame"];
         let f = legacy(recs);
         assert!(!is_sealed(&f));
-        assert_eq!(records(&f).unwrap(), recs.to_vec());
+        assert_eq!(records(5, &f).unwrap(), recs.to_vec());
     }
 }

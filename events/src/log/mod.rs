@@ -66,11 +66,19 @@ pub(crate) struct Shared {
     /// Set when a read finds a damaged frame: the writer then refuses to
     /// add to the file.
     pub(crate) damaged: std::sync::Mutex<Option<String>>,
+    /// The newest seq verification found at open.
+    pub(crate) opened_last: u64,
 }
 
 impl Shared {
     pub(crate) fn new(db: Db, path: &Path, last: u64) -> Self {
-        Shared { db, path: path.to_owned(), hub: subscribe::Hub::new(last), damaged: std::sync::Mutex::new(None) }
+        Shared {
+            db,
+            path: path.to_owned(),
+            hub: subscribe::Hub::new(last),
+            damaged: std::sync::Mutex::new(None),
+            opened_last: last,
+        }
     }
 
     /// Remembers that a read found damage (the first finding is kept).

@@ -115,6 +115,14 @@ fn create_private(path: &Path) -> Result<(), OpenError> {
 fn open_writable(path: &Path, known: Option<LogReport>) -> Result<(Database, LogReport), OpenError> {
     let db = Database::create(path).map_err(|e| map_open(path, e))?;
     let storage = |e: redb::Error| OpenError::Storage { path: path.to_owned(), source: e };
+    // Verified (after redb's own recovery, if it needed one) before anything is written.
+    let report = match known {
+        Some(report) => report,
+        None => verified(path, db.begin_read().map_err(|e| storage(e.into()))?)?,
+    };
+    if !report.is_healthy() {
+        return Err(OpenError::Damaged { path: path.to_owned(), detail: summary(&report) });
+    }
     let txn = db.begin_write().map_err(|e| storage(e.into()))?;
     let found = {
         txn.open_table(FRAMES).map_err(|e| storage(e.into()))?;
@@ -133,10 +141,6 @@ fn open_writable(path: &Path, known: Option<LogReport>) -> Result<(Database, Log
         return Err(too_new(path, found));
     }
     txn.commit().map_err(|e| storage(e.into()))?;
-    let report = match known {
-        Some(report) => report,
-        None => verified(path, db.begin_read().map_err(|e| storage(e.into()))?)?,
-    };
     Ok((db, report))
 }
 
@@ -170,13 +174,14 @@ fn seal_legacy(db: &Database) -> Result<(), redb::Error> {
         let mut legacy = Vec::new();
         for row in frames.iter()? {
             let (first, bytes) = row?;
-            let records = frame::records(bytes.value()).map_err(|e| redb::Error::Corrupted(e.to_string()))?;
+            let records =
+                frame::records(first.value(), bytes.value()).map_err(|e| redb::Error::Corrupted(e.to_string()))?;
             for (seq, r) in (first.value()..).zip(&records) {
                 let e = crate::codec::decode(r).map_err(|e| redb::Error::Corrupted(e.to_string()))?;
                 summaries.record(seq, &e);
             }
             if !frame::is_sealed(bytes.value()) {
-                legacy.push((first.value(), frame::encode(records)));
+                legacy.push((first.value(), frame::encode(first.value(), records)));
             }
         }
         for (first, bytes) in legacy {

@@ -49,7 +49,7 @@ fn visit_frame(
     to: u64,
     f: &mut impl FnMut(Envelope) -> ControlFlow<()>,
 ) -> Result<ControlFlow<()>, ReadError> {
-    for (seq, record) in (first..).zip(frame::records(bytes).map_err(|e| damaged(first, e))?) {
+    for (seq, record) in (first..).zip(frame::records(first, bytes).map_err(|e| damaged(first, e))?) {
         if seq > to {
             return Ok(ControlFlow::Break(()));
         }
@@ -81,7 +81,7 @@ fn last_seq(frames: &Frames) -> Result<u64, ReadError> {
     match frames.last().map_err(storage_err)? {
         Some((first, bytes)) => {
             let n = frame::count(bytes.value()).map_err(|e| damaged(first.value(), e))?;
-            Ok(first.value() + u64::from(n) - 1)
+            Ok((first.value() + u64::from(n)).saturating_sub(1))
         }
         None => Ok(0),
     }
@@ -136,6 +136,11 @@ impl EventLog {
 
     /// Seq of the newest committed event; 0 when the log is empty.
     pub fn last_seq(&self) -> Result<u64, ReadError> {
+        if self.is_read_only() {
+            // Nothing appends to it: what verification found (a damaged last
+            // frame's count is not to be trusted).
+            return Ok(self.shared.opened_last);
+        }
         let txn = self.read_txn()?;
         match table(&txn, FRAMES)? {
             Some(frames) => last_seq(&frames),

@@ -126,20 +126,41 @@ pub fn repair(path: &Path) -> Result<RepairReport, OpenError> {
             .map_err(|e| corrupt(path, e.to_string()))?;
         return Ok(nothing_lost(before, kept));
     }
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let old = sibling(path, &format!(".damaged-{secs}"));
+    if before.report.is_none() {
+        // Nothing in it can be read: set it aside; the next command starts a new log.
+        std::fs::rename(path, &old).map_err(|e| io(path, e))?;
+        sync_dir(path);
+        let detail = before.unreadable.clone().unwrap_or_default();
+        let lost = vec![Damage { first: 1, last: None, detail: format!("the whole file is unreadable ({detail})") }];
+        return Ok(RepairReport { before, kept_events: 0, lost, old_file: Some(old) });
+    }
     let work = sibling(path, ".repairing");
     std::fs::copy(path, &work).map_err(|e| io(path, e))?;
-    let rebuilt = guarded(|| rebuild(&work, &sibling(path, ".new")));
+    let new = sibling(path, ".new");
+    let rebuilt = guarded(|| rebuild(&work, &new));
     let _ = std::fs::remove_file(&work);
     let (kept_events, lost) = match rebuilt {
         Ok(Ok(done)) => done,
         Ok(Err(e)) => return Err(e),
         Err(panic) => return Err(corrupt(path, panic)),
     };
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let old = sibling(path, &format!(".damaged-{secs}"));
-    std::fs::rename(path, &old).map_err(|e| io(path, e))?;
-    std::fs::rename(sibling(path, ".new"), path).map_err(|e| io(path, e))?;
+    // The old file gets a second name first, then the new one replaces the
+    // log in one rename: a crash at any point leaves a log in place.
+    std::fs::hard_link(path, &old).map_err(|e| io(path, e))?;
+    std::fs::rename(&new, path).map_err(|e| io(path, e))?;
+    sync_dir(path);
     Ok(RepairReport { before, kept_events, lost, old_file: Some(old) })
+}
+
+/// Makes the renames in `path`'s directory durable (best effort).
+fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
 }
 
 /// Writes every verified frame of `from` (a copy, recovered here) into a
@@ -154,7 +175,7 @@ fn rebuild(from: &Path, to: &Path) -> Result<(u64, Vec<Damage>), OpenError> {
     }
     let report = verify::check(&txn).map_err(|e| corrupt(from, e.to_string()))?;
     let mut kept = Vec::new();
-    verify::scan_frames(&txn, |s: Scanned| {
+    verify::scan_frames(&txn, true, |s: Scanned| {
         if let Ok(events) = s.content {
             kept.push((s.first, events));
         }
@@ -173,7 +194,7 @@ fn rebuild(from: &Path, to: &Path) -> Result<(u64, Vec<Damage>), OpenError> {
         let mut meta = w.open_table(META).map_err(|e| fail(e.into()))?;
         let mut deltas = SessionDeltas::default();
         for (first, records) in &kept {
-            let bytes = frame::encode(records.iter().map(|(r, _)| r.as_slice()));
+            let bytes = frame::encode(*first, records.iter().map(|(r, _)| r.as_slice()));
             frames.insert(*first, bytes.as_slice()).map_err(|e| fail(e.into()))?;
             for (seq, (_, e)) in (*first..).zip(records) {
                 by_session.insert((e.session.0.as_u128(), *first), ()).map_err(|e| fail(e.into()))?;
@@ -184,14 +205,13 @@ fn rebuild(from: &Path, to: &Path) -> Result<(u64, Vec<Damage>), OpenError> {
                 events += 1;
             }
         }
-        for run in report.lost.iter() {
-            lost.insert(*run.start(), *run.end()).map_err(|e| fail(e.into()))?;
-        }
-        // A damaged last frame is not recorded: its seqs are the next ones appended.
-        for d in &report.damaged {
-            if let Some(last) = d.last {
-                lost.insert(d.first, last).map_err(|e| fail(e.into()))?;
-            }
+        // Seqs after the last kept event are not recorded as lost: the
+        // next appends reuse them.
+        let kept_last = kept.last().map_or(0, |(first, records)| first + records.len() as u64 - 1);
+        let runs = report.lost.iter().map(|r| (*r.start(), *r.end()));
+        let damaged = report.damaged.iter().filter_map(|d| Some((d.first, d.last?)));
+        for (a, b) in runs.chain(damaged).filter(|(a, _)| *a <= kept_last) {
+            lost.insert(a, b.min(kept_last)).map_err(|e| fail(e.into()))?;
         }
         meta.insert(META_SCHEMA, u64::from(SCHEMA_VERSION)).map_err(|e| fail(e.into()))?;
         drop((frames, by_session, by_request, lost, meta));

@@ -62,7 +62,10 @@ impl LogReport {
 /// One frame as the scan saw it.
 pub(crate) struct Scanned {
     pub(crate) first: u64,
-    /// The frame's records and their events, or why it did not verify.
+    /// Whether it carries a checksum (every frame this build writes does).
+    pub(crate) sealed: bool,
+    /// The frame's records (their bytes only when asked for) and their
+    /// events, or why it did not verify.
     pub(crate) content: Result<Vec<(Vec<u8>, NewEvent)>, String>,
 }
 
@@ -76,13 +79,19 @@ pub(crate) struct Derived {
 
 impl Derived {
     pub(crate) fn add(&mut self, first: u64, events: &[(Vec<u8>, NewEvent)]) {
+        let (mut sessions, mut requests) = (Vec::new(), Vec::new());
         for (seq, (_, e)) in (first..).zip(events) {
-            self.by_session.insert((e.session.0.as_u128(), first));
-            if let Some(r) = e.request {
-                self.by_request.insert((r.0.as_u128(), first));
+            let s = e.session.0.as_u128();
+            if !sessions.contains(&s) {
+                sessions.push(s);
+            }
+            if let Some(r) = e.request.map(|r| r.0.as_u128()).filter(|r| !requests.contains(r)) {
+                requests.push(r);
             }
             self.sessions.record(seq, e);
         }
+        self.by_session.extend(sessions.into_iter().map(|s| (s, first)));
+        self.by_request.extend(requests.into_iter().map(|r| (r, first)));
     }
 }
 
@@ -93,8 +102,13 @@ fn table_err(e: TableError) -> Option<ReadError> {
     }
 }
 
-/// Reads every frame in seq order, verifying each, calling `f` with it.
-pub(crate) fn scan_frames(txn: &ReadTransaction, mut f: impl FnMut(Scanned)) -> Result<(), ReadError> {
+/// Reads every frame in seq order, verifying each, calling `f` with it
+/// (with each record's bytes when `keep_bytes`).
+pub(crate) fn scan_frames(
+    txn: &ReadTransaction,
+    keep_bytes: bool,
+    mut f: impl FnMut(Scanned),
+) -> Result<(), ReadError> {
     let frames = match txn.open_table(FRAMES) {
         Ok(t) => t,
         Err(e) => return table_err(e).map_or(Ok(()), Err),
@@ -102,14 +116,17 @@ pub(crate) fn scan_frames(txn: &ReadTransaction, mut f: impl FnMut(Scanned)) -> 
     for row in frames.iter().map_err(storage_err)? {
         let (first, bytes) = row.map_err(storage_err)?;
         let first = first.value();
-        let content = frame::records(bytes.value()).map_err(|e| e.to_string()).and_then(|records| {
+        let content = frame::records(first, bytes.value()).map_err(|e| e.to_string()).and_then(|records| {
             records
                 .into_iter()
                 .zip(first..)
-                .map(|(r, seq)| codec::decode(r).map(|e| (r.to_vec(), e)).map_err(|e| format!("event {seq}: {e}")))
+                .map(|(r, seq)| {
+                    let bytes = if keep_bytes { r.to_vec() } else { Vec::new() };
+                    codec::decode(r).map(|e| (bytes, e)).map_err(|e| format!("event {seq}: {e}"))
+                })
                 .collect()
         });
-        f(Scanned { first, content });
+        f(Scanned { first, sealed: frame::is_sealed(bytes.value()), content });
     }
     Ok(())
 }
@@ -148,7 +165,10 @@ pub(crate) fn check(txn: &ReadTransaction) -> Result<LogReport, ReadError> {
     let mut damaged_frames = BTreeSet::new();
     let mut pending: Option<Damage> = None;
     let mut expected = 1u64;
-    scan_frames(txn, |s| {
+    scan_frames(txn, false, |s| {
+        if !s.sealed {
+            report.legacy_frames += 1;
+        }
         if let Some(mut d) = pending.take() {
             // A damaged frame's count cannot be trusted: it ends where the next begins.
             d.last = Some(s.first.saturating_sub(1).max(d.first));
@@ -160,7 +180,14 @@ pub(crate) fn check(txn: &ReadTransaction) -> Result<LogReport, ReadError> {
                 detail: "missing from the log".into(),
             });
         }
-        match s.content {
+        // A frame that starts inside the one before it holds seqs twice: damage.
+        let content = match s.content {
+            Ok(_) if s.first < expected && !damaged_frames.contains(&s.first) => {
+                Err(format!("starts at seq {} inside the frame before it", s.first))
+            }
+            other => other,
+        };
+        match content {
             Ok(events) => {
                 report.frames += 1;
                 report.events += events.len() as u64;
@@ -176,34 +203,26 @@ pub(crate) fn check(txn: &ReadTransaction) -> Result<LogReport, ReadError> {
         report.last_seq = report.last_seq.max(expected.saturating_sub(1));
     })?;
     report.damaged.extend(pending);
-    report.legacy_frames = count_legacy(txn)?;
     // Summaries written before checksums are rebuilt when the log is
     // sealed, not judged (their frontend rule was last-wins within a batch).
     let summaries = report.legacy_frames == 0;
-    compare_indexes(txn, &derived, &damaged_frames, summaries, &mut report)?;
-    Ok(report)
-}
-
-fn count_legacy(txn: &ReadTransaction) -> Result<u64, ReadError> {
-    let frames = match txn.open_table(FRAMES) {
-        Ok(t) => t,
-        Err(e) => return table_err(e).map_or(Ok(0), Err),
+    // Index entries naming damaged or missing frames cannot be judged.
+    let unjudged = |key: u64| {
+        damaged_frames.contains(&key)
+            || report.damaged.iter().any(|d| key >= d.first && d.last.is_none_or(|last| key <= last))
     };
-    let mut n = 0;
-    for row in frames.iter().map_err(storage_err)? {
-        if !frame::is_sealed(row.map_err(storage_err)?.1.value()) {
-            n += 1;
-        }
-    }
-    Ok(n)
+    let mut found = Vec::new();
+    compare_indexes(txn, &derived, &unjudged, summaries, &mut found)?;
+    report.index = found;
+    Ok(report)
 }
 
 fn compare_indexes(
     txn: &ReadTransaction,
     derived: &Derived,
-    damaged: &BTreeSet<u64>,
+    unjudged: &impl Fn(u64) -> bool,
     summaries: bool,
-    report: &mut LogReport,
+    index: &mut Vec<String>,
 ) -> Result<(), ReadError> {
     // Sessions with events in damaged frames: their summaries cannot be judged.
     let mut uncertain = BTreeSet::new();
@@ -215,7 +234,7 @@ fn compare_indexes(
             Ok(t) => {
                 for row in t.iter().map_err(storage_err)? {
                     let key = row.map_err(storage_err)?.0.value();
-                    if !damaged.contains(&key.1) {
+                    if !unjudged(key.1) {
                         found.insert(key);
                     } else if name == "session" {
                         uncertain.insert(key.0);
@@ -231,7 +250,7 @@ fn compare_indexes(
         let missing = want.difference(&found).count();
         let extra = found.difference(want).count();
         if missing + extra > 0 {
-            report.index.push(format!(
+            index.push(format!(
                 "the {name} index has {extra} entries no frame supports and lacks {missing} the frames imply"
             ));
         }
@@ -246,7 +265,7 @@ fn compare_indexes(
                     Ok(s) => {
                         stored.insert(k.value(), s);
                     }
-                    Err(e) => report.index.push(format!("a session summary does not decode: {e}")),
+                    Err(e) => index.push(format!("a session summary does not decode: {e}")),
                 }
             }
         }
@@ -261,7 +280,7 @@ fn compare_indexes(
         let differ = want.iter().filter(|(k, s)| judged(k) && stored.get(k) != Some(s)).count()
             + stored.keys().filter(|k| judged(k) && !want.contains_key(k)).count();
         if differ > 0 {
-            report.index.push(format!("{differ} session summaries disagree with the events they count"));
+            index.push(format!("{differ} session summaries disagree with the events they count"));
         }
     }
     Ok(())

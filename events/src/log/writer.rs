@@ -233,7 +233,7 @@ impl<'r> FrameWriter<'_, 'r> {
     /// Writes the open frame (if any); the next one starts at `next_first`.
     fn flush(&mut self, next_first: u64) -> Result<(), String> {
         if !self.records.is_empty() {
-            let bytes = frame::encode(self.records.iter().copied());
+            let bytes = frame::encode(self.first, self.records.iter().copied());
             self.frames.insert(self.first, bytes.as_slice()).map_err(|e| e.to_string())?;
             for s in self.sessions.drain(..) {
                 self.by_session.insert((s, self.first), ()).map_err(|e| e.to_string())?;

@@ -20,14 +20,16 @@ pub fn resolve(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 
 /// Opens the log read-only, for commands that only look.
 ///
-/// A log with damaged frames still opens (the rest reads); the damage is
-/// said once on stderr, since counts and listings then miss those events.
+/// A log with damaged frames still opens; the damage is said once on
+/// stderr. Reads of other events work; a read that reaches a damaged one
+/// fails, naming its seqs.
 pub fn open_for_reading(dir: &Path) -> anyhow::Result<EventLog> {
     let log = EventLog::open_read_only(&dir.join(LOG_FILE))?;
     if let Some(damage) = log.damage() {
         eprintln!(
-            "lantern: warning: {} is damaged ({damage}); what follows leaves those events out. \
-             `lantern log check` lists the damage, `lantern log repair` rebuilds the log",
+            "lantern: warning: {} is damaged ({damage}); anything that reads those events fails, \
+             and listings count them as recorded. `lantern log check` lists the damage, \
+             `lantern log repair` rebuilds the log",
             log.path().display()
         );
     }

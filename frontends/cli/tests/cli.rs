@@ -126,6 +126,12 @@ fn a_corrupt_log_is_reported_and_left_alone() {
     let o = lantern(dir.path(), &["log", "check"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stdout(&o).contains("unreadable"), "{}", stdout(&o));
+    // Repair sets it aside, as it was; the next command starts a new log.
+    let o = lantern(dir.path(), &["log", "repair"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("lost: events from 1 on"), "{}", stdout(&o));
+    assert!(!path.exists());
+    assert!(lantern(dir.path(), &["demo"]).status.success());
 }
 
 /// Every copy of `needle` in the file, changed: what a bad disk does to a prompt.

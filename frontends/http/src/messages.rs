@@ -97,7 +97,11 @@ async fn respond(
     match answers.recv().await {
         Some(Delivery::Cached { message, lookup }) => {
             // Answered once the journal holds the answer: the channel closes then.
-            while answers.recv().await.is_some() {}
+            while let Some(then) = answers.recv().await {
+                if let Delivery::Broken(f) = then {
+                    return Err(ApiError::from_failure(&f));
+                }
+            }
             let mut b = HttpResponse::Ok();
             b.insert_header(("request-id", id));
             let result = lantern_headers(&mut b, id, &lookup);
@@ -128,10 +132,11 @@ async fn respond(
     }
 }
 
-/// The upstream's body, relayed chunk by chunk, one chunk behind: the last
-/// one goes out when the channel closes, which it does once the answer's
-/// events are durable. A client that has the whole answer can rely on the
-/// journal holding it.
+/// The upstream's body, relayed chunk by chunk as it arrives, except its
+/// end: the chunk holding `message_stop` (a stream) or the last chunk (a
+/// whole body) goes out when the channel closes, which it does once the
+/// answer's events are durable. A client that has the whole answer can rely
+/// on the journal holding it.
 struct Relay {
     held: Option<Bytes>,
     answers: Receiver<Delivery>,
@@ -149,10 +154,20 @@ impl Relay {
         }
         loop {
             match self.answers.recv().await {
-                Some(Delivery::Body(bytes)) => match self.held.replace(bytes) {
-                    Some(earlier) => return Some((Ok(earlier), self)),
-                    None => continue,
-                },
+                Some(Delivery::Body(bytes)) => {
+                    let hold = !self.events || bytes.windows(12).any(|w| w == b"message_stop");
+                    match (self.held.take(), hold) {
+                        (None, false) => return Some((Ok(bytes), self)),
+                        (None, true) => self.held = Some(bytes),
+                        (Some(earlier), false) => {
+                            return Some((Ok(Bytes::from([earlier.as_ref(), bytes.as_ref()].concat())), self));
+                        }
+                        (Some(earlier), true) => {
+                            self.held = Some(bytes);
+                            return Some((Ok(earlier), self));
+                        }
+                    }
+                }
                 Some(Delivery::Broken(f)) if self.events => {
                     // The stream broke off: say so in the stream's own terms.
                     self.done = true;

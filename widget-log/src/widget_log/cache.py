@@ -86,6 +86,13 @@ def _shared(*values: str) -> tuple[str, ...]:
     return tuple(sys.intern(v) for v in values)
 
 
+def _tokens(usage: dict[str, Any], name: str) -> int:
+    """A token count from an answer's usage: a non-negative int below 2**40, else 0
+    (the upstream's answer is passed on as it is; only the cache's figures are clamped)."""
+    n = usage.get(name)
+    return n if isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**40 else 0
+
+
 def _is_expired(e: _Entry, now: float) -> bool:
     return e.expires_at is not None and e.expires_at <= now
 
@@ -427,7 +434,8 @@ class Cache:
         if vec is not None and self._verifier_features:
             # The embedder has just seen this text: its token vectors are cached.
             vfeat = self.verifier.features(key.last_user_text)
-        usage = message.get("usage") or {}
+        usage = message.get("usage")
+        usage = usage if isinstance(usage, dict) else {}
         now = time.time()
         ttl = float(self.cfg.get("ttl_seconds", 0) or 0)
         rec = {
@@ -438,10 +446,10 @@ class Cache:
             "prompt": key.last_user_text,
             "model": key.model,
             "response": text,
-            "input_tokens": int(usage.get("input_tokens") or 0)
-            + int(usage.get("cache_read_input_tokens") or 0)
-            + int(usage.get("cache_creation_input_tokens") or 0),
-            "output_tokens": int(usage.get("output_tokens") or 0),
+            "input_tokens": _tokens(usage, "input_tokens")
+            + _tokens(usage, "cache_read_input_tokens")
+            + _tokens(usage, "cache_creation_input_tokens"),
+            "output_tokens": _tokens(usage, "output_tokens"),
             "embed_model": self.embedder.model_id if vec is not None else "",
             "created_at": now,
             "expires_at": now + ttl if ttl > 0 else None,

@@ -41,6 +41,17 @@ pub fn run(dir: &Path, cmd: &Command, out: &mut impl Write) -> anyhow::Result<Ex
                     path.display(),
                     done.kept_events
                 )?,
+                Some(old) if done.before.report.is_none() => {
+                    for d in &done.lost {
+                        writeln!(out, "lost: {d}")?;
+                    }
+                    writeln!(
+                        out,
+                        "{}: set aside at {}, as it was; the next command that records starts a new log.",
+                        path.display(),
+                        old.display()
+                    )?;
+                }
                 Some(old) => {
                     writeln!(out, "{}: rebuilt with {} events.", path.display(), done.kept_events)?;
                     if done.lost.is_empty() {
@@ -63,7 +74,7 @@ fn describe(path: &Path, check: &CheckReport, out: &mut impl Write) -> std::io::
         return writeln!(
             out,
             "The storage engine cannot read this file, even after recovery on a copy; nothing in it can be \
-             recovered by Lantern. `lantern log repair` moves it aside."
+             recovered by Lantern. `lantern log repair` sets it aside (unchanged) so that a new log can start."
         );
     };
     let state = match (check.unclean, report.is_healthy()) {
