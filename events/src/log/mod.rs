@@ -48,6 +48,8 @@ pub(crate) const LOST: TableDefinition<u64, u64> = TableDefinition::new("lost");
 pub(crate) enum Db {
     ReadWrite(Database),
     ReadOnly(ReadOnlyDatabase),
+    /// Taken for closing (see `Drop for Shared`).
+    Closed,
 }
 
 impl Db {
@@ -55,6 +57,9 @@ impl Db {
         match self {
             Db::ReadWrite(db) => db.begin_read(),
             Db::ReadOnly(db) => db.begin_read(),
+            Db::Closed => {
+                Err(redb::TransactionError::Storage(redb::StorageError::Io(std::io::Error::other("the log is closed"))))
+            }
         }
     }
 }
@@ -68,6 +73,18 @@ pub(crate) struct Shared {
     pub(crate) damaged: std::sync::Mutex<Option<String>>,
     /// The newest seq verification found at open.
     pub(crate) opened_last: u64,
+}
+
+impl Drop for Shared {
+    /// redb writes its allocator state when a database closes, and can panic
+    /// there on a file damaged in pages Lantern's checksums do not cover:
+    /// that becomes a logged error, not a crash.
+    fn drop(&mut self) {
+        let db = std::mem::replace(&mut self.db, Db::Closed);
+        if let Err(e) = guard::guarded(move || drop(db)) {
+            tracing::error!(path = %self.path.display(), error = %e, "closing the log failed");
+        }
+    }
 }
 
 impl Shared {
