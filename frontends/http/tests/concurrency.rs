@@ -55,22 +55,35 @@ fn hundreds_in_flight_a_hit_that_never_waits_and_a_clear_limit() {
     let delay = Duration::from_secs(2);
     let started = Instant::now();
     let misses = burst(addr, 200, "a slow question", "delay=2");
-    std::thread::sleep(Duration::from_millis(700));
-    // A hit meanwhile waits for none of them.
-    let t = Instant::now();
-    let hit = post(addr, cached, None);
-    let hit_took = t.elapsed();
-    assert_eq!(hit.header("x-lantern-cache"), Some("hit-exact"));
+    // Once they all wait on the upstream (and their first events are on disk),
+    // a hit waits for none of them.
+    let settle = Instant::now() + Duration::from_millis(1500);
+    while runtime.client().upstream().stats().in_flight < 200 && Instant::now() < settle {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    runtime.client().sync();
+    // Five of them, one after another; the median is judged (one sample on
+    // two shared cores in a debug build is mostly scheduling noise).
+    let mut hits: Vec<Duration> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            let hit = post(addr, cached, None);
+            assert_eq!(hit.header("x-lantern-cache"), Some("hit-exact"));
+            t.elapsed()
+        })
+        .collect();
+    hits.sort();
+    let hit_took = hits[2];
     let in_flight = runtime.client().upstream().stats().in_flight;
     for m in misses {
         let r = m.join().unwrap();
         assert_eq!(r.status, 200, "{}", r.text());
     }
     let wall = started.elapsed();
-    eprintln!("200 misses of {delay:?}: {wall:?} wall; a hit meanwhile: {hit_took:?}; {in_flight} in flight");
+    eprintln!("200 misses of {delay:?}: {wall:?} wall; hits meanwhile: {hits:?}; {in_flight} in flight");
     assert!(in_flight >= 150, "only {in_flight} upstream calls were in flight");
     assert!(wall < delay.mul_f64(1.5), "200 concurrent misses took {wall:?}");
-    assert!(hit_took < Duration::from_millis(20), "a hit took {hit_took:?} behind the misses");
+    assert!(hit_took < Duration::from_millis(20), "hits took {hits:?} behind the misses");
 
     // Past the limit: a 529 in Anthropic's shape with retry-after, never a hang...
     let rush = burst(addr, IN_FLIGHT + 30, "a rush", "delay=1");
