@@ -17,17 +17,22 @@ use std::sync::Arc;
 #[derive(Clone)]
 struct Peer(Arc<OwnedFd>);
 
-/// `on_connect`: keeps a duplicate of the socket, plain or TLS.
+/// `on_connect`: keeps a duplicate of the socket, plain or TLS, and turns
+/// Nagle's algorithm off on it. An answer's last bytes go out on their own
+/// once the journal holds it (see `messages::Relay`); with Nagle on, that
+/// small write would wait for the client's delayed ACK (~40 ms).
 pub(crate) fn remember(conn: &dyn Any, ext: &mut Extensions) {
-    let fd = if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
-        tcp.as_fd().try_clone_to_owned()
+    let tcp = if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        tcp
     } else if let Some(tls) =
         conn.downcast_ref::<actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>>()
     {
-        tls.get_ref().0.as_fd().try_clone_to_owned()
+        tls.get_ref().0
     } else {
         return;
     };
+    let _ = tcp.set_nodelay(true);
+    let fd = tcp.as_fd().try_clone_to_owned();
     if let Ok(fd) = fd {
         ext.insert(Peer(Arc::new(fd)));
     }
