@@ -275,7 +275,10 @@ fn lantern(dir: &Path, fake_url: &str) -> Lantern {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    out.read_line(&mut line).unwrap();
+    // Keep reading what it prints after, so that it never writes into a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     let addr = line.trim().rsplit("//").next().unwrap().parse().unwrap();
     let token = std::fs::read_to_string(dir.join("proxy-token")).unwrap().trim().to_owned();
     Lantern { child, target: Target { addr, token } }
