@@ -26,8 +26,9 @@ fn checksum(first: u64, body: &[u8]) -> u32 {
     h.finalize()
 }
 
-/// Builds the sealed frame stored under seq `first` from records.
-pub fn encode<'a>(first: u64, records: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+/// `count: u32 LE`, then each record with its length: a frame without its
+/// seal (the layout before checksums).
+fn unsealed<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
     let mut out = vec![0; 4];
     let mut count = 0u32;
     for r in records {
@@ -35,6 +36,14 @@ pub fn encode<'a>(first: u64, records: impl IntoIterator<Item = &'a [u8]>) -> Ve
         out.extend_from_slice(r);
         count += 1;
     }
+    out[..4].copy_from_slice(&count.to_le_bytes());
+    out
+}
+
+/// Builds the sealed frame stored under seq `first` from records.
+pub fn encode<'a>(first: u64, records: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut out = unsealed(records);
+    let count = u32::from_le_bytes([out[0], out[1], out[2], out[3]]);
     out[..4].copy_from_slice(&(count | SEALED).to_le_bytes());
     let crc = checksum(first, &out);
     out.extend_from_slice(&crc.to_le_bytes());
@@ -98,19 +107,6 @@ pub fn records(first: u64, frame: &[u8]) -> Result<Vec<&[u8]>, CodecError> {
 mod tests {
     use super::*;
 
-    /// A frame as builds before checksums wrote it.
-    fn legacy<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
-        let mut out = vec![0; 4];
-        let mut count = 0u32;
-        for r in records {
-            out.extend_from_slice(&(r.len() as u32).to_le_bytes());
-            out.extend_from_slice(r);
-            count += 1;
-        }
-        out[..4].copy_from_slice(&count.to_le_bytes());
-        out
-    }
-
     #[test]
     fn frames_round_trip_and_reject_damage() {
         let recs: [&[u8]; 3] = [b"abc", b"", b"0123456789"];
@@ -145,7 +141,7 @@ mod tests {
     #[test]
     fn legacy_frames_are_still_read() {
         let recs: [&[u8]; 2] = [b"old", b"frame"];
-        let f = legacy(recs);
+        let f = unsealed(recs);
         assert!(!is_sealed(&f));
         assert_eq!(records(5, &f).unwrap(), recs.to_vec());
     }

@@ -2,8 +2,7 @@
 //! and a new log rebuilt from every frame that verifies.
 
 use super::guard::guarded;
-use super::sessions::SessionDeltas;
-use super::verify::{self, Damage, LogReport, Scanned};
+use super::verify::{self, Damage, Derived, LogReport, Scanned};
 use super::{BY_REQUEST, BY_SESSION, FRAMES, LOST, META, META_SCHEMA};
 use crate::codec::{SCHEMA_VERSION, frame};
 use crate::error::OpenError;
@@ -192,18 +191,19 @@ fn rebuild(from: &Path, to: &Path) -> Result<(u64, Vec<Damage>), OpenError> {
         let mut by_request = w.open_table(BY_REQUEST).map_err(|e| fail(e.into()))?;
         let mut lost = w.open_table(LOST).map_err(|e| fail(e.into()))?;
         let mut meta = w.open_table(META).map_err(|e| fail(e.into()))?;
-        let mut deltas = SessionDeltas::default();
+        // The indexes and summaries, derived as verification derives them.
+        let mut derived = Derived::default();
         for (first, records) in &kept {
             let bytes = frame::encode(*first, records.iter().map(|(r, _)| r.as_slice()));
             frames.insert(*first, bytes.as_slice()).map_err(|e| fail(e.into()))?;
-            for (seq, (_, e)) in (*first..).zip(records) {
-                by_session.insert((e.session.0.as_u128(), *first), ()).map_err(|e| fail(e.into()))?;
-                if let Some(r) = e.request {
-                    by_request.insert((r.0.as_u128(), *first), ()).map_err(|e| fail(e.into()))?;
-                }
-                deltas.record(seq, e);
-                events += 1;
-            }
+            derived.add(*first, records);
+            events += records.len() as u64;
+        }
+        for key in &derived.by_session {
+            by_session.insert(key, ()).map_err(|e| fail(e.into()))?;
+        }
+        for key in &derived.by_request {
+            by_request.insert(key, ()).map_err(|e| fail(e.into()))?;
         }
         // Seqs after the last kept event are not recorded as lost: the
         // next appends reuse them.
@@ -215,7 +215,7 @@ fn rebuild(from: &Path, to: &Path) -> Result<(u64, Vec<Damage>), OpenError> {
         }
         meta.insert(META_SCHEMA, u64::from(SCHEMA_VERSION)).map_err(|e| fail(e.into()))?;
         drop((frames, by_session, by_request, lost, meta));
-        deltas.apply(&w).map_err(fail)?;
+        derived.sessions.apply(&w).map_err(fail)?;
     }
     w.commit().map_err(|e| fail(e.into()))?;
     Ok((events, report.damaged))
