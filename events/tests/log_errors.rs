@@ -115,27 +115,36 @@ fn unreadable_record_is_a_typed_read_error() {
     assert_eq!(log.read_range(1..=1).unwrap().len(), 1);
 }
 
+/// A log of `n` batches of two events (one frame each, first seqs 1, 3, 5…).
+fn two_event_batches(path: &std::path::Path, n: usize) {
+    let log = EventLog::open(path).unwrap();
+    for _ in 0..n {
+        log.append_batch(vec![one_event(), one_event()]).unwrap();
+    }
+}
+
+/// Flips `mask` into byte `at(len)` of each frame stored under `firsts`, as a bad disk would.
+fn flip_in_frames(path: &std::path::Path, firsts: &[u64], at: fn(usize) -> usize, mask: u8) {
+    let db = Database::create(path).unwrap();
+    let txn = db.begin_write().unwrap();
+    {
+        let mut frames = txn.open_table(FRAMES).unwrap();
+        for &first in firsts {
+            let mut frame = frames.get(first).unwrap().unwrap().value().to_vec();
+            let i = at(frame.len());
+            frame[i] ^= mask;
+            frames.insert(first, frame.as_slice()).unwrap();
+        }
+    }
+    txn.commit().unwrap();
+}
+
 #[test]
 fn damaged_frame_is_a_typed_read_error_and_repair_keeps_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.redb");
-    {
-        let log = EventLog::open(&path).unwrap();
-        log.append_batch(vec![one_event(), one_event()]).unwrap();
-        log.append_batch(vec![one_event(), one_event()]).unwrap();
-    }
-    {
-        let db = Database::create(&path).unwrap();
-        let txn = db.begin_write().unwrap();
-        {
-            let mut frames = txn.open_table(FRAMES).unwrap();
-            let mut frame = frames.get(1).unwrap().unwrap().value().to_vec();
-            let at = frame.len() / 2;
-            frame[at] ^= 0x20;
-            frames.insert(1, frame.as_slice()).unwrap();
-        }
-        txn.commit().unwrap();
-    }
+    two_event_batches(&path, 2);
+    flip_in_frames(&path, &[1], |len| len / 2, 0x20);
     // Read-only: the damaged range is named; the other frame still reads.
     let ro = EventLog::open_read_only(&path).unwrap();
     let err = ro.read_range(..).unwrap_err();
@@ -176,25 +185,8 @@ fn damaged_frame_is_a_typed_read_error_and_repair_keeps_the_rest() {
 fn a_repair_that_loses_the_tail_reuses_its_seqs_and_records_nothing_past_the_kept_events() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.redb");
-    {
-        let log = EventLog::open(&path).unwrap();
-        for _ in 0..3 {
-            log.append_batch(vec![one_event(), one_event()]).unwrap();
-        }
-    }
-    {
-        let db = Database::create(&path).unwrap();
-        let txn = db.begin_write().unwrap();
-        {
-            let mut frames = txn.open_table(FRAMES).unwrap();
-            for first in [3, 5] {
-                let mut frame = frames.get(first).unwrap().unwrap().value().to_vec();
-                frame[6] ^= 1;
-                frames.insert(first, frame.as_slice()).unwrap();
-            }
-        }
-        txn.commit().unwrap();
-    }
+    two_event_batches(&path, 3);
+    flip_in_frames(&path, &[3, 5], |_| 6, 1);
     let repaired = lantern_events::repair_log(&path).unwrap();
     assert_eq!((repaired.kept_events, repaired.lost.len()), (2, 2), "{repaired:?}");
     let log = EventLog::open(&path).unwrap();
