@@ -89,4 +89,45 @@ fn the_cache_facade_end_to_end() {
         assert!(!cache.invalidate(&entry).await.unwrap());
         assert!(cache.health().await.unwrap().initialized);
     });
+    drop(cache);
+    the_copy_of_exact_answers_follows_widget_log();
+}
+
+/// Lantern's copy of exact answers never outlives what Widget-Log holds.
+/// (One Widget-Log per process: it runs after the test above, in it.)
+fn the_copy_of_exact_answers_follows_widget_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = json!({"data_dir": dir.path(), "cache": {"max_entries": 1, "ttl_seconds": 2}}).to_string();
+    let cache = Arc::new(Cache::start(&BridgeConfig { venv: venv(), config_json: config, threads: 1 }).unwrap());
+    let (mode, off) = (CacheMode::Default, SemanticMode::Off);
+    let (k1, k2) = (key_of("default", "first question"), key_of("default", "second question"));
+    block(async {
+        let (e1, writing) = cache.store(&k1, answer("one"));
+        writing.await;
+        for _ in 0..3 {
+            assert_eq!(
+                cache.lookup(&k1, mode, off).await.unwrap().outcome,
+                CacheOutcome::ExactHit { entry: e1.clone() }
+            );
+        }
+        // Hits answered from the copy are Widget-Log's hits too.
+        let s = cache.stats().await.unwrap();
+        assert_eq!((s.lookups, s.exact_hits), (3, 3));
+
+        // Widget-Log holds one entry: storing a second evicts the first,
+        // and once Widget-Log has said so the copy stops serving it.
+        let (e2, writing) = cache.store(&k2, answer("two"));
+        writing.await;
+        assert_eq!(cache.lookup(&k1, mode, off).await.unwrap().outcome, CacheOutcome::ExactHit { entry: e1.clone() });
+        let s = cache.stats().await.unwrap();
+        assert_eq!((s.entries, s.evicted), (1, 1));
+        let gone = cache.lookup(&k1, mode, off).await.unwrap();
+        assert!(matches!(gone.outcome, CacheOutcome::Miss { .. }) && gone.response.is_none(), "{:?}", gone.outcome);
+
+        // An expired answer is not served from the copy either.
+        assert_eq!(cache.lookup(&k2, mode, off).await.unwrap().outcome, CacheOutcome::ExactHit { entry: e2 });
+        tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+        let expired = cache.lookup(&k2, mode, off).await.unwrap();
+        assert!(expired.response.is_none(), "{:?}", expired.outcome);
+    });
 }

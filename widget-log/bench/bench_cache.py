@@ -27,11 +27,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from widget_log.fingerprint import request_key
 
 from widget_log.cache import Cache, LookupResult
 from widget_log.config import load_config
 from widget_log.embed import Embedder
+from widget_log.key import RequestKey, prompt_key
 from widget_log.store import Store
 from widget_log.verify import Verifier
 
@@ -92,12 +92,8 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def req(text: str) -> dict:
-    return {
-        "model": "bench-model",
-        "max_tokens": 512,
-        "messages": [{"role": "user", "content": text}],
-    }
+def req(text: str) -> RequestKey:
+    return prompt_key(text, namespace="bench", context="bench", model="bench-model")
 
 
 def resp(i: int) -> dict:
@@ -127,7 +123,7 @@ def fill(cache: Cache, n: int, base_vecs: np.ndarray, rng: np.random.Generator) 
             v = v + rng.normal(0, 0.02, v.shape).astype(np.float32)
             v /= np.linalg.norm(v)
         r = req(text)
-        lr = LookupResult({}, request_key(r, "bench"), vector=v.astype(np.float32))
+        lr = LookupResult({}, r, vector=v.astype(np.float32))
         cache.put(r, resp(i), "bench", lookup=lr)
     return time.perf_counter() - t0
 
@@ -195,8 +191,9 @@ def main() -> int:
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--reps", type=int, default=200)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--threads", type=int, help="onnxruntime intra-op threads (default: config)")
     args = ap.parse_args()
-    cfg = load_config()
+    cfg = load_config({"embedding": {"threads": args.threads}} if args.threads else None)
     rss_start = rss_mb()
     t0 = time.perf_counter()
     embedder = Embedder(cfg["embedding"])

@@ -165,3 +165,33 @@ def test_health_and_stats(gw):
     assert h["initialized"] and h["entries"] == 1
     s = json.loads(bridge.stats())["stats"]
     assert (s["stored"], s["exact_hits"], s["entries"]) == (1, 1, 1)
+
+
+def test_initialize_says_how_exact_answers_may_be_held(tmp_path):
+    cfg = {"data_dir": ":memory:", "cache": {"ttl_seconds": 60}}
+    out = json.loads(bridge.initialize(json.dumps(cfg)))
+    assert (out["ttl_seconds"], out["serves_exact"]) == (60.0, True)
+    off = json.loads(bridge.initialize(json.dumps({**cfg, "cache": {"exact": False}})))
+    assert off["serves_exact"] is False
+    bridge.shutdown()
+
+
+def test_an_exact_hit_carries_its_expiry(gw):
+    store("when does it end", entry_id="t1")
+    answer, _ = lookup("when does it end")
+    assert answer["expires_at"] > 0
+    peeked, _ = lookup("when does it end", record=False)
+    assert "expires_at" not in peeked, "a peek reads no answer, so it holds none"
+
+
+def test_hits_served_elsewhere_count_and_touch_their_entries(gw):
+    store("served by lantern", entry_id="s1")
+    answer = json.loads(bridge.served(json.dumps(["s1", "s1", "gone", "gone"])))
+    assert answer == {"ok": True, "gone": ["gone"]}
+    s = json.loads(bridge.stats(json.dumps(["s1"])))["stats"]
+    assert (s["lookups"], s["exact_hits"]) == (5, 5)
+    assert s["tokens_saved"]["output"] > 0 and s["cost_saved_usd"] > 0
+    bridge.invalidate("s1")
+    assert json.loads(bridge.served('["s1"]'))["gone"] == ["s1"], "what it no longer holds is named"
+    assert_error(json.loads(bridge.served('{"not": "a list"}')), "invalid_request")
+    assert_error(json.loads(bridge.stats("[1]")), "invalid_request")

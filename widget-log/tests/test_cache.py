@@ -1,4 +1,6 @@
+import os
 import sqlite3
+import sys
 
 import numpy as np
 import pytest
@@ -200,3 +202,54 @@ def test_usearch_partition_agrees_with_numpy():
     assert len(ann) == 297
     ann.add(7, vecs[8])  # re-adding a key replaces its vector
     assert len(ann) == 297 and ann.search(vecs[8], 1)[0][0] in (7, 8)
+
+
+def test_background_embedding_yields_the_cpu(make_cache):
+    c = make_cache()
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    c.put(req("How do I sort a dict by value?"), msg(), background=True)
+    c.wait_embedded()
+    thread = c._embedder_thread
+    assert thread is not None and thread.native_id is not None
+    if sys.platform == "linux":
+        assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == 19
+        assert os.sched_getscheduler(thread.native_id) == os.SCHED_IDLE
+        assert os.sched_getscheduler(0) != os.SCHED_IDLE
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before, "the rest of the process keeps its own"
+
+
+def test_a_semantic_lookup_embeds_waiting_answers_itself(make_cache):
+    c = make_cache()
+
+    class Stalled:  # a background thread that never gets the CPU
+        native_id = None
+
+    c._embedder_thread = Stalled()
+    eid = c.put(req("How do I reverse a list in Python?"), msg(), background=True)
+    s = c.lookup(req("whats the pythonic way to reverse a list"))
+    assert s.outcome["outcome"] == "semantic_hit" and s.outcome["entry_id"] == eid
+    assert not c._unembedded and not c._pending_parts
+    # The queued work finds it done, and adds nothing twice.
+    c._embed_one(next(iter(c.entries)))
+    assert len(c.entries) == 1
+
+
+def test_close_leaves_the_embedding_backlog_to_the_next_start(make_cache, embedder, monkeypatch):
+    import time
+
+    slow = embedder.encode
+
+    def encode_slowly(text):
+        time.sleep(0.05)
+        return slow(text)
+
+    monkeypatch.setattr(embedder, "encode_background", encode_slowly)
+    c = make_cache()
+    for i in range(200):  # 10 s of embedding, were it all done before closing
+        c.put(req(f"question number {i} about sorting lists"), msg(), background=True)
+    t0 = time.monotonic()
+    c.close()
+    assert time.monotonic() - t0 < 5, "closing does not embed the whole backlog first"
+    monkeypatch.undo()
+    again = make_cache()
+    assert len(again.entries) == 200 and len(again.index) == 200, "the rest was embedded at start"

@@ -1,3 +1,5 @@
+import time
+
 import numpy as np
 import pytest
 
@@ -67,3 +69,33 @@ def test_a_text_embedded_once_is_not_run_through_the_model_again(embedder, monke
     assert not again.flags.writeable
     embedder.encode(text + " Thanks!")
     assert len(calls) == 1
+
+
+def test_background_runs_stay_off_the_lock(monkeypatch):
+    text = "How do I read a CSV file in Go?"
+    fresh = Embedder()
+    backend = fresh._backend
+    locked_during_run: list[bool] = []
+    run = backend.run
+
+    def spy(texts):
+        locked_during_run.append(fresh._lock.locked())
+        return run(texts)
+
+    monkeypatch.setattr(backend, "run", spy)
+    vec = fresh.encode_background(text)
+    fresh.encode("another text")
+    assert locked_during_run == [False, True], "only foreground runs hold the lock"
+    assert np.allclose(vec, fresh.encode(text), atol=1e-6)
+    toks, _ = fresh.encode_tokens(text)
+    assert toks and len(locked_during_run) == 2, "its vectors and token vectors were kept"
+
+
+def test_text_past_what_the_model_can_see_is_not_tokenised(embedder):
+    head = "how do I parse a date string in rust " * 60
+    long = head + "zebra " * 400_000  # 2.4 MB past the first 256 tokens
+    t0 = time.perf_counter()
+    vec = embedder.encode(long)
+    assert time.perf_counter() - t0 < 2.0
+    assert np.allclose(vec, embedder.encode(head + "zebra " * 50), atol=1e-5)
+    assert len(embedder.encode_tokens(long)[0]) <= 256

@@ -10,9 +10,13 @@
 //! A stored answer is served as an exact match from the moment
 //! [`Cache::store`] returns, while Widget-Log writes and embeds it behind:
 //! storing is never on a client's path, and a store that fails only logs.
+//! Recent exact answers are also held in Rust ([`hot`]): an exact hit on one
+//! of them is answered without entering Python, and Widget-Log is told of
+//! such hits in batches, off the client's path.
 
 mod error;
 mod host;
+mod hot;
 pub mod key;
 mod wire;
 
@@ -22,12 +26,20 @@ pub use key::{CacheKey, Fingerprint};
 
 use bytes::Bytes;
 use host::{Args, Bridge};
+use hot::{Held, Hot, Slot};
 use lantern_events::schema::{CacheOutcome, EntryId};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Bytes of recent exact answers held in Rust.
+pub const HOT_BYTES: usize = 64 * 1024 * 1024;
+/// Hits served from the Rust copy are reported to Widget-Log once this many
+/// have gathered, or [`SERVED_EVERY`] after the first of them.
+const SERVED_BATCH: usize = 256;
+const SERVED_EVERY: Duration = Duration::from_secs(1);
 
 /// How a request may use the cache (the proxy's `x-lantern-cache`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -145,20 +157,35 @@ pub struct Health {
     pub data_dir: String,
 }
 
-/// An answer being stored: served from memory until Widget-Log has it.
-#[derive(Debug, Clone)]
-struct Pending {
-    entry: EntryId,
-    response: Bytes,
+/// Exact hits served from the Rust copy that Widget-Log has not been told of.
+#[derive(Debug, Default)]
+struct Served {
+    entries: Vec<String>,
+    since: Option<Instant>,
+}
+
+impl Served {
+    /// Takes the batch, if it is due (or `now` is set).
+    fn take(&mut self, now: bool) -> Option<String> {
+        let due = now || self.entries.len() >= SERVED_BATCH || self.since.is_some_and(|t| t.elapsed() >= SERVED_EVERY);
+        if !due || self.entries.is_empty() {
+            return None;
+        }
+        self.since = None;
+        Some(serde_json::Value::from(std::mem::take(&mut self.entries)).to_string())
+    }
 }
 
 /// The response cache. Cheap to share (`Arc`).
 pub struct Cache {
     bridge: Bridge,
-    /// `(namespace, exact key)` → an answer whose store is under way.
-    pending: Mutex<HashMap<(String, String), Pending>>,
-    /// Hits served from `pending` (Widget-Log never saw those lookups).
-    pending_hits: AtomicU64,
+    /// Recent exact answers, served without a call into Python.
+    hot: Arc<Mutex<Hot>>,
+    /// Whether Widget-Log serves exact matches at all (else `hot` stays empty).
+    serves_exact: bool,
+    /// Entries' lifetime in Widget-Log (`None`: they never expire).
+    ttl: Option<Duration>,
+    served: Mutex<Served>,
     storable_stop_reasons: Vec<String>,
 }
 
@@ -173,25 +200,70 @@ fn request(key: &CacheKey, extra: serde_json::Value) -> String {
     r.to_string()
 }
 
+fn slot(key: &CacheKey) -> Slot {
+    (key.namespace.clone(), key.exact.clone())
+}
+
 impl Cache {
     /// Starts the interpreter and Widget-Log; returns once it is ready.
     pub fn start(config: &BridgeConfig) -> Result<Self, BridgeError> {
         let bridge = Bridge::start(config)?;
-        let storable_stop_reasons = bridge.initialized()["storable_stop_reasons"]
+        let init = bridge.initialized();
+        let storable_stop_reasons = init["storable_stop_reasons"]
             .as_array()
             .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
             .unwrap_or_else(|| vec!["end_turn".into(), "stop_sequence".into()]);
+        let serves_exact = init["serves_exact"].as_bool().unwrap_or(false);
+        let ttl = init["ttl_seconds"].as_f64().filter(|t| *t > 0.0).map(Duration::from_secs_f64);
         Ok(Cache {
             bridge,
-            pending: Mutex::new(HashMap::new()),
-            pending_hits: AtomicU64::new(0),
+            hot: Arc::new(Mutex::new(Hot::new(if serves_exact { HOT_BYTES } else { 0 }))),
+            serves_exact,
+            ttl,
+            served: Mutex::new(Served::default()),
             storable_stop_reasons,
         })
     }
 
-    fn pending_hit(&self, key: &CacheKey) -> Option<Pending> {
-        let pending = self.pending.lock().ok()?;
-        pending.get(&(key.namespace.clone(), key.exact.clone())).cloned()
+    fn hot_hit(&self, key: &CacheKey) -> Option<Held> {
+        if !self.serves_exact {
+            return None;
+        }
+        self.hot.lock().ok()?.get(&slot(key), SystemTime::now())
+    }
+
+    /// Notes a hit served from the Rust copy; tells Widget-Log of a due batch.
+    fn note_served(&self, entry: &EntryId) {
+        let batch = self.served.lock().ok().and_then(|mut s| {
+            s.entries.push(entry.0.clone());
+            s.since.get_or_insert_with(Instant::now);
+            s.take(false)
+        });
+        let Some(ids) = batch else { return };
+        // Queued at once; no request waits for its answer, which names the
+        // entries Widget-Log no longer holds (evicted, say): they stop being served.
+        let call = self.bridge.call("served", Args::One(ids));
+        let hot = self.hot.clone();
+        let forget = async move {
+            let gone = call.await.and_then(|(json, _)| wire::read::<wire::ServedAnswer>("served", &json));
+            match gone {
+                Ok(s) if !s.gone.is_empty() => {
+                    if let Ok(mut hot) = hot.lock() {
+                        hot.remove_entries(&s.gone);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "telling Widget-Log of hits served from Lantern's copy failed"),
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => drop(rt.spawn(forget)),
+            Err(_) => drop(forget),
+        }
+    }
+
+    fn take_served(&self) -> String {
+        self.served.lock().ok().and_then(|mut s| s.take(true)).unwrap_or_else(|| "[]".into())
     }
 
     /// Looks `key` up: exact first, then (with [`SemanticMode::Serve`]) a
@@ -225,24 +297,37 @@ impl Cache {
         record: bool,
     ) -> impl Future<Output = Result<Lookup, BridgeError>> + Send + use<> {
         let reads = !matches!(mode, CacheMode::NoCache | CacheMode::Off);
-        let pending = reads.then(|| self.pending_hit(key)).flatten();
-        if pending.is_some() && record {
-            self.pending_hits.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let held = reads.then(|| self.hot_hit(key)).flatten();
+        if let Some(h) = &held
+            && record
+        {
+            self.note_served(&h.entry);
         }
-        let call = pending.is_none().then(|| {
+        let call = held.is_none().then(|| {
             let semantic = if semantic == SemanticMode::Serve { "serve" } else { "off" };
             let extra = serde_json::json!({"mode": mode.wire(), "semantic": semantic, "record": record});
             self.bridge.call("lookup", Args::One(request(key, extra)))
         });
+        let (hot, slot) = (self.serves_exact.then(|| self.hot.clone()), slot(key));
         async move {
-            if let Some(p) = pending {
-                let response = record.then_some(p.response);
-                return Ok(Lookup { outcome: CacheOutcome::ExactHit { entry: p.entry }, response, lookup_us: 0 });
+            if let Some(h) = held {
+                let lookup_us = started.elapsed().as_micros() as u64;
+                let response = record.then_some(h.response);
+                return Ok(Lookup { outcome: CacheOutcome::ExactHit { entry: h.entry }, response, lookup_us });
             }
             let Some(call) = call else { return Err(BridgeError::Stopped) };
             let (json, response) = call.await?;
-            let (outcome, lookup_us) = wire::read::<wire::Looked>("lookup", &json)?.outcome();
-            Ok(Lookup { outcome, response: response.map(Bytes::from), lookup_us })
+            let looked = wire::read::<wire::Looked>("lookup", &json)?;
+            let expires_at = looked.expires_at();
+            let (outcome, lookup_us) = looked.outcome();
+            let response = response.map(Bytes::from);
+            if let (Some(hot), CacheOutcome::ExactHit { entry }, Some(r)) = (hot, &outcome, &response)
+                && let Ok(mut hot) = hot.lock()
+            {
+                hot.put(slot, Held { entry: entry.clone(), response: r.clone(), expires_at });
+            }
+            Ok(Lookup { outcome, response, lookup_us })
         }
     }
 
@@ -263,23 +348,31 @@ impl Cache {
         response: Bytes,
     ) -> (EntryId, impl Future<Output = ()> + Send + use<>) {
         let entry = EntryId(uuid_hex());
-        let slot = (key.namespace.clone(), key.exact.clone());
-        if let Ok(mut p) = self.pending.lock() {
-            p.insert(slot.clone(), Pending { entry: entry.clone(), response: response.clone() });
+        let slot = slot(key);
+        if self.serves_exact
+            && let Ok(mut hot) = self.hot.lock()
+        {
+            let expires_at = self.ttl.map(|t| SystemTime::now() + t);
+            hot.put(slot.clone(), Held { entry: entry.clone(), response: response.clone(), expires_at });
         }
         let text = String::from_utf8_lossy(&response).into_owned();
         let call = self.bridge.call("store", Args::Two(request(key, serde_json::json!({"entry_id": entry.0})), text));
-        let (cache, id) = (self.clone(), entry.clone());
+        let (hot, id) = (self.hot.clone(), entry.clone());
         let done = async move {
-            match call.await.and_then(|(json, _)| wire::read::<wire::Stored>("store", &json)) {
-                Ok(s) if !s.stored => tracing::info!(why = ?s.why, "answer not stored"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "storing an answer failed; it stays uncached"),
-            }
-            if let Ok(mut p) = cache.pending.lock()
-                && p.get(&slot).is_some_and(|x| x.entry == id)
-            {
-                p.remove(&slot);
+            let kept = match call.await.and_then(|(json, _)| wire::read::<wire::Stored>("store", &json)) {
+                Ok(s) if !s.stored => {
+                    tracing::info!(why = ?s.why, "answer not stored");
+                    false
+                }
+                Ok(_) => true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "storing an answer failed; it stays uncached");
+                    false
+                }
+            };
+            // Only what Widget-Log holds is served.
+            if !kept && let Ok(mut hot) = hot.lock() {
+                hot.remove_if(&slot, &id);
             }
         };
         (entry, done)
@@ -287,24 +380,19 @@ impl Cache {
 
     /// Removes an entry (a user said its answer was wrong); whether it existed.
     pub fn invalidate(&self, entry: &EntryId) -> impl Future<Output = Result<bool, BridgeError>> + Send + use<> {
-        let was_pending = self.pending.lock().is_ok_and(|mut p| {
-            let before = p.len();
-            p.retain(|_, x| x.entry != *entry);
-            p.len() != before
-        });
+        let was_held = self.hot.lock().is_ok_and(|mut h| h.remove_entries(std::slice::from_ref(&entry.0)));
         let call = self.bridge.call("invalidate", Args::One(entry.0.clone()));
         async move {
             let (json, _) = call.await?;
-            Ok(wire::read::<wire::Invalidated>("invalidate", &json)?.invalidated || was_pending)
+            Ok(wire::read::<wire::Invalidated>("invalidate", &json)?.invalidated || was_held)
         }
     }
 
-    /// The cache's counters: Widget-Log's, with the hits served while an
-    /// answer was still being written counted in.
+    /// The cache's counters (hits served from the Rust copy included).
     pub fn stats(&self) -> impl Future<Output = Result<CacheStats, BridgeError>> + Send + use<> {
-        let call = self.bridge.call("stats", Args::None);
-        let early = self.pending_hits.load(Ordering::Relaxed);
-        async move { Ok(with_early_hits(wire::read::<wire::StatsAnswer>("stats", &call.await?.0)?.stats, early)) }
+        let call = self.bridge.call("stats", Args::One(self.take_served()));
+        let hot = self.hot.clone();
+        async move { Ok(forget_gone(&hot, wire::read::<wire::StatsAnswer>("stats", &call.await?.0)?)) }
     }
 
     /// Whether Widget-Log runs.
@@ -315,9 +403,8 @@ impl Cache {
 
     /// [`Cache::stats`] for callers outside an async runtime.
     pub fn stats_blocking(&self) -> Result<CacheStats, BridgeError> {
-        let (json, _) = self.bridge.call_blocking("stats", Args::None)?;
-        let early = self.pending_hits.load(Ordering::Relaxed);
-        Ok(with_early_hits(wire::read::<wire::StatsAnswer>("stats", &json)?.stats, early))
+        let (json, _) = self.bridge.call_blocking("stats", Args::One(self.take_served()))?;
+        Ok(forget_gone(&self.hot, wire::read::<wire::StatsAnswer>("stats", &json)?))
     }
 
     /// [`Cache::health`] for callers outside an async runtime.
@@ -327,12 +414,24 @@ impl Cache {
     }
 }
 
-fn with_early_hits(mut s: CacheStats, early: u64) -> CacheStats {
-    s.lookups += early;
-    s.exact_hits += early;
-    let hits = s.exact_hits + s.semantic_hits;
-    s.hit_rate = if s.lookups == 0 { 0.0 } else { hits as f64 / s.lookups as f64 };
-    s
+/// Drops from the copy what Widget-Log said it no longer holds.
+fn forget_gone(hot: &Mutex<Hot>, answer: wire::StatsAnswer) -> CacheStats {
+    if !answer.gone.is_empty()
+        && let Ok(mut hot) = hot.lock()
+    {
+        hot.remove_entries(&answer.gone);
+    }
+    answer.stats
+}
+
+impl Drop for Cache {
+    /// Widget-Log hears of the last hits before it shuts down.
+    fn drop(&mut self) {
+        let ids = self.take_served();
+        if ids != "[]" {
+            let _ = self.bridge.call_blocking("served", Args::One(ids));
+        }
+    }
 }
 
 /// A fresh entry id: 32 hex digits, time-ordered (UUID v7).

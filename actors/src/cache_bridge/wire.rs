@@ -94,9 +94,18 @@ pub(super) struct Looked {
     cache: Outcome,
     #[serde(default)]
     lookup_ms: f64,
+    /// An exact hit's expiry, in unix seconds (`None`: never, or not a hit).
+    #[serde(default)]
+    expires_at: Option<f64>,
 }
 
 impl Looked {
+    /// When the answer found stops being served.
+    pub(super) fn expires_at(&self) -> Option<std::time::SystemTime> {
+        let secs = self.expires_at.filter(|s| s.is_finite() && *s >= 0.0)?;
+        std::time::SystemTime::UNIX_EPOCH.checked_add(std::time::Duration::from_secs_f64(secs))
+    }
+
     pub(super) fn outcome(self) -> (CacheOutcome, u64) {
         (self.cache.into(), (self.lookup_ms * 1000.0).round() as u64)
     }
@@ -116,10 +125,20 @@ pub(super) struct Invalidated {
     pub(super) invalidated: bool,
 }
 
+/// `served`'s answer: the entries Widget-Log no longer holds.
+#[derive(Debug, Deserialize)]
+pub(super) struct ServedAnswer {
+    #[serde(default)]
+    pub(super) gone: Vec<String>,
+}
+
 /// `stats`'s answer.
 #[derive(Debug, Deserialize)]
 pub(super) struct StatsAnswer {
     pub(super) stats: super::CacheStats,
+    /// Of the hits reported with the call, the entries no longer held.
+    #[serde(default)]
+    pub(super) gone: Vec<String>,
 }
 
 #[cfg(test)]

@@ -220,8 +220,9 @@ fn first_cue(sents: &[Vec<String>], cues: &[&str]) -> Option<(usize, usize)> {
 }
 
 fn phrase_at(words: &[String], at: usize, phrase: &str) -> bool {
-    let parts: Vec<&str> = phrase.split(' ').collect();
-    parts.len() + at <= words.len() && parts.iter().zip(&words[at..]).all(|(p, w)| p == w)
+    // Word by word, allocating nothing: this runs for every word and cue.
+    let mut rest = words.get(at..).unwrap_or_default().iter();
+    phrase.split(' ').all(|p| rest.next().is_some_and(|w| w == p))
 }
 
 /// The intent: a strong debug cue or an error message means debug; otherwise the earliest cue decides.

@@ -162,8 +162,11 @@ pub fn stamp(config: &RefinerConfig) -> RefinerStamp {
 /// Proposes a refinement of `input` under `config`. Pure and deterministic.
 pub fn refine(input: &RefineInput<'_>, config: &RefinerConfig) -> Proposal {
     let rules::Applied { refined, changes, body } = rules::apply(input, config);
-    let quality =
-        QualityEstimate { before: rubric::score(input.prompt, input.prompt), after: rubric::score(&refined, &body) };
+    let before = rubric::score(input.prompt, input.prompt);
+    // Nothing changed (the usual case for a good prompt): nothing to score again.
+    let after =
+        if refined == input.prompt && body == input.prompt { before.clone() } else { rubric::score(&refined, &body) };
+    let quality = QualityEstimate { before, after };
     let anchors = anchors::propose(input.model, input.tools, input.system, &refined, config);
     Proposal {
         original: input.prompt.to_owned(),

@@ -51,6 +51,13 @@ enum Command {
     Log(commands::log::Command),
 }
 
+/// Rust's allocations go to mimalloc: the proxy's request path allocates
+/// small, short-lived buffers across threads, where glibc's malloc took
+/// ~17 % of Lantern's CPU under load (BENCHMARKS.md). The embedded Python
+/// and onnxruntime keep their own allocators.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("LANTERN_LOG"))

@@ -122,7 +122,7 @@ async fn respond(
             }
             let result = lantern_headers(&mut b, id, &lookup);
             let events = headers::get(&headers, "content-type").is_some_and(|c| c.starts_with("text/event-stream"));
-            let relay = Relay { answers, state, result, started, events, done: false, held: None };
+            let relay = Relay::new(answers, state, result, started, events);
             Ok(b.streaming(futures_util::stream::unfold(relay, Relay::next)))
         }
         Some(Delivery::Failed(f)) => Err(ApiError::from_failure(&f)),
@@ -139,6 +139,9 @@ async fn respond(
 /// on the journal holding it.
 struct Relay {
     held: Option<Bytes>,
+    /// The last bytes of the previous chunk, to find a `message_stop` split
+    /// across two chunks.
+    tail: Vec<u8>,
     answers: Receiver<Delivery>,
     state: Arc<State>,
     result: CacheResult,
@@ -147,7 +150,36 @@ struct Relay {
     done: bool,
 }
 
+const STOP: &[u8] = b"message_stop";
+
+/// Where the bytes to hold back begin in `chunk` of an event stream: the
+/// start of the event that names `message_stop` (after the blank line
+/// before it), 0 when that event began in an earlier chunk, `None` when
+/// the chunk holds no such event. `tail` is the end of the previous chunk.
+fn stop_event_start(tail: &[u8], chunk: &[u8]) -> Option<usize> {
+    let Some(at) = chunk.windows(STOP.len()).position(|w| w == STOP) else {
+        let seam = [tail, &chunk[..chunk.len().min(STOP.len() - 1)]].concat();
+        return seam.windows(STOP.len()).any(|w| w == STOP).then_some(0);
+    };
+    let before = &chunk[..at];
+    let blank = [&b"\n\n"[..], b"\r\r", b"\r\n\r\n"]
+        .iter()
+        .filter_map(|sep| before.windows(sep.len()).rposition(|w| w == *sep).map(|i| i + sep.len()))
+        .max();
+    Some(blank.unwrap_or(0))
+}
+
 impl Relay {
+    fn new(
+        answers: Receiver<Delivery>,
+        state: Arc<State>,
+        result: CacheResult,
+        started: Instant,
+        events: bool,
+    ) -> Self {
+        Relay { held: None, tail: Vec::new(), answers, state, result, started, events, done: false }
+    }
+
     async fn next(mut self) -> Option<(Result<Bytes, Infallible>, Self)> {
         if self.done {
             return None;
@@ -155,17 +187,20 @@ impl Relay {
         loop {
             match self.answers.recv().await {
                 Some(Delivery::Body(bytes)) => {
-                    let hold = !self.events || bytes.windows(12).any(|w| w == b"message_stop");
-                    match (self.held.take(), hold) {
-                        (None, false) => return Some((Ok(bytes), self)),
-                        (None, true) => self.held = Some(bytes),
-                        (Some(earlier), false) => {
-                            return Some((Ok(Bytes::from([earlier.as_ref(), bytes.as_ref()].concat())), self));
-                        }
-                        (Some(earlier), true) => {
-                            self.held = Some(bytes);
-                            return Some((Ok(earlier), self));
-                        }
+                    let cut = if self.events { stop_event_start(&self.tail, &bytes) } else { Some(0) };
+                    self.tail = bytes[bytes.len().saturating_sub(STOP.len() - 1)..].to_vec();
+                    let (now, hold) = match cut {
+                        None => (bytes, None),
+                        Some(i) => (bytes.slice(..i), Some(bytes.slice(i..))),
+                    };
+                    let out = match self.held.take() {
+                        Some(earlier) if !now.is_empty() => Bytes::from([earlier.as_ref(), now.as_ref()].concat()),
+                        Some(earlier) => earlier,
+                        None => now,
+                    };
+                    self.held = hold;
+                    if !out.is_empty() {
+                        return Some((Ok(out), self));
                     }
                 }
                 Some(Delivery::Broken(f)) if self.events => {
@@ -226,4 +261,31 @@ pub(crate) async fn count_tokens(req: HttpRequest, payload: web::Payload, state:
     }
     .await;
     finish(&state, "/v1/messages/count_tokens", &id, result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stop_event_start;
+
+    #[test]
+    fn only_the_event_naming_message_stop_is_held() {
+        let chunk =
+            b"event: content_block_stop\ndata: {}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+        let at = stop_event_start(b"", chunk).unwrap_or(usize::MAX);
+        assert!(chunk[at..].starts_with(b"event: message_stop"));
+        let crlf = b"data: {}\r\n\r\nevent: message_stop\r\n";
+        assert_eq!(stop_event_start(b"", crlf), Some(12));
+    }
+
+    #[test]
+    fn a_stop_split_across_chunks_holds_the_whole_second_chunk() {
+        assert_eq!(stop_event_start(b"\n\nevent: messag", b"e_stop\ndata: {}\n\n"), Some(0));
+        assert_eq!(stop_event_start(b"", b"data: {\"type\":\"message_stop\"}\n\n"), Some(0));
+    }
+
+    #[test]
+    fn chunks_without_a_stop_pass_at_once() {
+        assert_eq!(stop_event_start(b"\n\nevent: message_delta", b"\ndata: {}\n\n"), None);
+        assert_eq!(stop_event_start(b"", b""), None);
+    }
 }

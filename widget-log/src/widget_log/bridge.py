@@ -11,12 +11,19 @@ and no exception escapes: a failure is
   ``text``, ``model``), a ``namespace``, a cache ``mode``, a ``semantic`` mode
   (``serve`` | ``off``) and ``record`` (false for a peek, which changes
   nothing). The answer is ``{"ok": true, "cache": <outcome>, "lookup_ms": f}``;
-  on a hit the second item is the stored answer's JSON text, as it was stored.
+  on a hit the second item is the stored answer's JSON text, as it was stored,
+  and an exact hit's answer also carries ``expires_at`` (unix seconds or null).
 - ``store(request_json, response_text)``: stores a complete answer under
   ``key`` and ``namespace`` with the caller's ``entry_id``; its embedding is
   computed afterwards, off the caller's path.
   ``{"ok": true, "stored": bool, "entry_id": str | null, "why": str | null}``.
-- ``invalidate(entry_id)``, ``stats()``, ``health()``, ``shutdown()``.
+- ``served(entry_ids_json)``: exact hits Lantern answered from its own copy
+  of these entries (a JSON list of entry ids); counted and touched as lookups
+  would. ``{"ok": true, "gone": [ids]}``: those of them it no longer holds
+  (evicted, expired, deleted), which Lantern stops serving.
+- ``stats(served_json = "[]")``: the counters, after applying ``served``
+  (whose ``gone`` it answers too).
+- ``invalidate(entry_id)``, ``health()``, ``shutdown()``.
 """
 
 from __future__ import annotations
@@ -107,6 +114,10 @@ def initialize(config_json: str = "{}") -> str:
                 "embed_model": g.embedder.model_id,
                 "entries": len(g.cache.entries),
                 "storable_stop_reasons": g.cache.storable_stop_reasons,
+                "ttl_seconds": float(g.cache.cfg.get("ttl_seconds", 0) or 0),
+                "serves_exact": bool(
+                    g.cache.cfg.get("enabled", True) and g.cache.cfg.get("exact", True)
+                ),
             }
         )
     except BaseException as exc:
@@ -131,7 +142,10 @@ def lookup(request_json: str) -> tuple[str, str | None]:
             key, ns, mode, record=obj.get("record", True) is not False, semantic=semantic
         )
         ms = round((time.perf_counter() - t0) * 1000, 3)
-        return _dump({"ok": True, "cache": res.outcome, "lookup_ms": ms}), res.response
+        answer: dict[str, Any] = {"ok": True, "cache": res.outcome, "lookup_ms": ms}
+        if res.response is not None and res.outcome.get("outcome") == "exact_hit":
+            answer["expires_at"] = res.expires_at
+        return _dump(answer), res.response
     except BaseException as exc:
         return _from_exc(exc), None
 
@@ -153,9 +167,26 @@ def store(request_json: str, response_text: str) -> str:
         return _from_exc(exc)
 
 
-def stats() -> str:
+def _entry_ids(text: str) -> list[str]:
+    ids = _parse(text)
+    if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
+        raise GatewayError("invalid_request", "served must be a JSON list of entry ids")
+    return ids
+
+
+def served(entry_ids_json: str) -> str:
     try:
-        return _dump({"ok": True, "stats": _need().cache.stats()})
+        gone = _need().cache.served(_entry_ids(entry_ids_json))
+        return _dump({"ok": True, "gone": gone})
+    except BaseException as exc:
+        return _from_exc(exc)
+
+
+def stats(served_json: str = "[]") -> str:
+    try:
+        cache = _need().cache
+        gone = cache.served(_entry_ids(served_json))
+        return _dump({"ok": True, "stats": cache.stats(), "gone": gone})
     except BaseException as exc:
         return _from_exc(exc)
 

@@ -65,6 +65,11 @@ class OnnxBackend:
         tok_file = resources.files("widget_log").joinpath("assets/tokenizer.json")
         self.tokenizer = Tokenizer.from_str(tok_file.read_text("utf-8"))
         self.max_length = int(cfg.get("max_length", 256))
+        # The model sees at most max_length tokens: text past this many
+        # characters cannot reach it (a token and its spacing average well
+        # under 64), and tokenising it would cost time and memory in
+        # proportion to the whole text (a 16 MiB prompt: seconds, GBs).
+        self.max_chars = self.max_length * 64
         # The file ships with truncation/padding fixed at 128: replace both.
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=self.max_length)
@@ -87,10 +92,10 @@ class OnnxBackend:
         self.dim = DIM
 
     def tokens(self, text: str) -> list[str]:
-        return list(self.tokenizer.encode(text).tokens)
+        return list(self.tokenizer.encode(text[: self.max_chars]).tokens)
 
     def run(self, texts: list[str]) -> tuple[np.ndarray, list[list[str]], list[np.ndarray]]:
-        encs = self.tokenizer.encode_batch(texts)
+        encs = self.tokenizer.encode_batch([t[: self.max_chars] for t in texts])
         width = max(len(e.ids) for e in encs)
         n = len(encs)
         ids = np.zeros((n, width), dtype=np.int64)
@@ -216,6 +221,22 @@ class Embedder:
                 self._vec_cache.move_to_end(text)
                 return hit
         return self.encode_batch([text])[0]
+
+    def encode_background(self, text: str) -> np.ndarray:
+        """:meth:`encode` for catch-up work on a low-priority thread.
+
+        The model runs outside the lock foreground callers take (the ONNX
+        session is thread-safe), so a lookup never waits behind a background
+        embedding; only remembering the result (its token vectors, for the
+        verifier's features) takes the lock. With ``threads = 1`` the whole
+        run stays on the calling thread, at its priority.
+        """
+        if not isinstance(self._backend, OnnxBackend):
+            return self.encode(text)
+        pooled, toks, tvecs = self._backend.run([text])
+        with self._lock:
+            self._remember(text, toks[0], tvecs[0], pooled[0])
+        return pooled[0]
 
     def encode_batch(self, texts: list[str]) -> np.ndarray:
         """L2-normalised sentence vectors, shape (n, dim)."""
