@@ -245,14 +245,8 @@ impl Cache {
         let call = self.bridge.call("served", Args::One(ids));
         let hot = self.hot.clone();
         let forget = async move {
-            let gone = call.await.and_then(|(json, _)| wire::read::<wire::ServedAnswer>("served", &json));
-            match gone {
-                Ok(s) if !s.gone.is_empty() => {
-                    if let Ok(mut hot) = hot.lock() {
-                        hot.remove_entries(&s.gone);
-                    }
-                }
-                Ok(_) => {}
+            match call.await.and_then(|(json, _)| wire::read::<wire::ServedAnswer>("served", &json)) {
+                Ok(s) => forget(&hot, &s.gone),
                 Err(e) => tracing::warn!(error = %e, "telling Widget-Log of hits served from Lantern's copy failed"),
             }
         };
@@ -416,12 +410,17 @@ impl Cache {
 
 /// Drops from the copy what Widget-Log said it no longer holds.
 fn forget_gone(hot: &Mutex<Hot>, answer: wire::StatsAnswer) -> CacheStats {
-    if !answer.gone.is_empty()
+    forget(hot, &answer.gone);
+    answer.stats
+}
+
+/// Drops these entries from the copy (Widget-Log no longer holds them).
+fn forget(hot: &Mutex<Hot>, gone: &[String]) {
+    if !gone.is_empty()
         && let Ok(mut hot) = hot.lock()
     {
-        hot.remove_entries(&answer.gone);
+        hot.remove_entries(gone);
     }
-    answer.stats
 }
 
 impl Drop for Cache {

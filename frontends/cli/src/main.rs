@@ -52,8 +52,8 @@ enum Command {
 }
 
 /// Rust's allocations go to mimalloc: the proxy's request path allocates
-/// small, short-lived buffers across threads, where glibc's malloc took
-/// ~17 % of Lantern's CPU under load (BENCHMARKS.md). The embedded Python
+/// small, short-lived buffers across threads, where glibc's malloc was
+/// ~17 % of the Rust threads' profile under load (BENCHMARKS.md). The embedded Python
 /// and onnxruntime keep their own allocators.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
