@@ -7,6 +7,9 @@
 # Then `lantern serve --ui`: a request from the official anthropic SDK waits
 # in the window, is accepted there with the keyboard, and the SDK gets its
 # answer; the log shows a person's decision on the proxied request.
+# Then `lantern serve` alone and `lantern ui` attached to it: a proxied
+# request is accepted in the attached window, closing the window leaves the
+# server serving.
 #
 # Installs what it needs from Debian when missing (as root, or with sudo).
 # Env: LANTERN_BIN (default: target/debug/lantern, built if missing),
@@ -55,8 +58,10 @@ WORK="$(mktemp -d)"
 Xvfb "$DISPLAY" -screen 0 1280x860x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
 XVFB=$!
 APP=""
+SERVE=""
 cleanup() {
     [ -n "$APP" ] && kill "$APP" 2>/dev/null || true
+    [ -n "$SERVE" ] && kill "$SERVE" 2>/dev/null || true
     kill "$XVFB" 2>/dev/null || true
     wait 2>/dev/null || true
     rm -rf "$WORK"
@@ -185,4 +190,86 @@ if ! grep -q '"decision":"Accepted"' <<<"$decided" || ! grep -q '"by":"User"' <<
     echo "ui-smoke: the proxied request was not accepted by a person in the window" >&2
     exit 1
 fi
+# --- lantern ui attached to a running lantern serve ----------------------------
+# The server runs on its own; the window attaches through the data dir's
+# control socket, a proxied request waits there and is accepted, the window
+# closes, and the server goes on serving.
+env -u ANTHROPIC_API_KEY "$BIN" --data-dir "$WORK/attach" serve --approve ask --decision-timeout 10 \
+    --offline --listen 127.0.0.1:0 --venv "$VENV" >"$WORK/serve-attach.log" 2>&1 &
+SERVE=$!
+url=""
+for _ in $(seq 120); do
+    grep -q 'go through' "$WORK/serve-attach.log" && url=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/serve-attach.log" | head -n1) && break
+    kill -0 "$SERVE" 2>/dev/null || break
+    sleep 0.5
+done
+if [ -z "$url" ]; then
+    cat "$WORK/serve-attach.log"
+    echo "ui-smoke: lantern serve did not start" >&2
+    exit 1
+fi
+env LIBGL_ALWAYS_SOFTWARE=1 "$BIN" --data-dir "$WORK/attach" ui >"$WORK/ui-attach.log" 2>&1 &
+APP=$!
+shown=""
+for _ in $(seq 120); do
+    kill -0 "$APP" 2>/dev/null || break
+    if xwininfo -root -tree 2>/dev/null | grep -q '"Lantern"'; then shown=1; break; fi
+    sleep 0.5
+done
+if [ -z "$shown" ]; then
+    cat "$WORK/ui-attach.log"
+    echo "ui-smoke: lantern ui did not attach to lantern serve" >&2
+    exit 1
+fi
+grep -q 'attached to the Lantern serving' "$WORK/ui-attach.log" || { cat "$WORK/ui-attach.log"; echo "ui-smoke: the window did not attach" >&2; exit 1; }
+sleep 2
+sdk() {
+    "$VENV/bin/python" - "$url" "$WORK/attach/proxy-token" "$1" <<'PY'
+import sys
+
+import anthropic
+
+client = anthropic.Anthropic(base_url=sys.argv[1], api_key=open(sys.argv[2]).read().strip(), max_retries=0)
+raw = client.messages.with_raw_response.create(
+    model="claude-sonnet-4-5", max_tokens=64, messages=[{"role": "user", "content": sys.argv[3]}]
+)
+print("cache:", raw.headers.get("x-lantern-cache"))
+print("answer:", raw.parse().content[0].text[:60])
+PY
+}
+sdk "Why does this panic when the buffer is 7 bytes long?" >"$WORK/sdk-attach.out" 2>&1 &
+SDK=$!
+sleep 4
+wid=$(xdotool search --name '^Lantern$' | head -n1)
+xdotool windowfocus --sync "$wid"
+shot "${OUT%.png}-attached-approval.png"
+started=$(date +%s)
+xdotool key --clearmodifiers ctrl+Return
+wait "$SDK" || { cat "$WORK/sdk-attach.out"; echo "ui-smoke: the SDK request approved in the attached window failed" >&2; exit 1; }
+cat "$WORK/sdk-attach.out"
+if [ $(($(date +%s) - started)) -ge 9 ]; then
+    echo "ui-smoke: the answer came only after the decision timeout, not from the window's decision" >&2
+    exit 1
+fi
+xdotool key --clearmodifiers ctrl+q
+for _ in $(seq 60); do kill -0 "$APP" 2>/dev/null || break; sleep 0.5; done
+wait "$APP" || { cat "$WORK/ui-attach.log"; echo "ui-smoke: the attached lantern ui exited with an error" >&2; exit 1; }
+APP=""
+kill -0 "$SERVE" 2>/dev/null || { cat "$WORK/serve-attach.log"; echo "ui-smoke: closing the window stopped the server" >&2; exit 1; }
+# Still serving: with no window, the next request goes out as sent after the decision timeout.
+sdk "Explain what Flags::from_bits does when unknown bits are set." >"$WORK/sdk-after.out" 2>&1 || {
+    cat "$WORK/sdk-after.out"
+    echo "ui-smoke: the server stopped answering after the window closed" >&2
+    exit 1
+}
+cat "$WORK/sdk-after.out"
+proxy_session=$("$BIN" --data-dir "$WORK/attach" sessions | grep ' proxy ' | cut -d' ' -f1)
+decided=$("$BIN" --data-dir "$WORK/attach" replay show "$proxy_session" --json | grep ApprovalDecided || true)
+echo "$decided"
+if ! grep -q '"decision":"Accepted"' <<<"$decided" || ! grep -q '"by":"User"' <<<"$decided"; then
+    echo "ui-smoke: the proxied request was not accepted by a person in the attached window" >&2
+    exit 1
+fi
+kill -TERM "$SERVE"
+wait "$SERVE" || { cat "$WORK/serve-attach.log"; echo "ui-smoke: lantern serve exited with an error" >&2; exit 1; }
 echo "ui-smoke: ok"

@@ -10,6 +10,7 @@
 //!   anything reaches the journal.
 
 pub mod cache_bridge;
+pub mod handle;
 pub mod journal;
 pub mod messages;
 pub mod pipeline;

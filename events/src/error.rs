@@ -150,6 +150,10 @@ pub enum ReadError {
     /// redb failed.
     #[error("log read failed: {0}")]
     Storage(#[from] redb::Error),
+    /// The Lantern process holding the log failed the read (its own error,
+    /// word for word), or could not be asked.
+    #[error("{0}")]
+    Holder(String),
 }
 
 pub(crate) fn storage_err(e: impl Into<redb::Error>) -> ReadError {

@@ -35,6 +35,6 @@ pub mod schema;
 pub use envelope::{Actor, Envelope, NewEvent, RequestId, SessionId, Timestamp};
 pub use error::{AppendError, OpenError, ReadError};
 pub use log::{
-    CheckReport, Damage, EventLog, LOG_FILE, LogReport, Pending, Recv, RepairReport, SessionSummary, Subscription,
-    check_log, panic_is_guarded, repair_log,
+    CheckReport, Damage, EventLog, Follow, LOG_FILE, LogReport, Pending, ReadLog, Recv, RepairReport, SessionSummary,
+    Subscription, check_log, panic_is_guarded, repair_log,
 };

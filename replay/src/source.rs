@@ -4,7 +4,7 @@ use crate::ReplayError;
 use crate::chain::Chains;
 use crate::progress::Progress;
 use lantern_events::schema::{Event, PrivacyLevel};
-use lantern_events::{EventLog, SessionId, Timestamp};
+use lantern_events::{ReadLog, SessionId, Timestamp};
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
@@ -52,7 +52,7 @@ fn privacy_name(p: PrivacyLevel) -> PrivacyLevelName {
 }
 
 /// Reads the selected events and folds them into chains.
-pub fn load(log: &EventLog, selection: &Selection, progress: &mut dyn Progress) -> Result<Loaded, ReplayError> {
+pub fn load(log: &dyn ReadLog, selection: &Selection, progress: &mut dyn Progress) -> Result<Loaded, ReplayError> {
     let mut loaded = Loaded::default();
     let fold = |e: lantern_events::Envelope, loaded: &mut Loaded| {
         if let Event::SessionStarted(s) = &e.event {
@@ -74,7 +74,7 @@ pub fn load(log: &EventLog, selection: &Selection, progress: &mut dyn Progress) 
             let total = log.last_seq()?;
             progress.stage("reading the log", total);
             let mut pending = 0;
-            log.visit_range(.., |e| {
+            log.visit(1, u64::MAX, &mut |e| {
                 fold(e, &mut loaded);
                 pending += 1;
                 if pending == 16_384 {

@@ -17,7 +17,7 @@ use lantern_events::{Actor, RequestId, SessionId};
 /// as sent, with `RefinementSkipped { TooLarge }`.
 pub const MAX_REFINED_BYTES: usize = 256 * 1024;
 /// What a frontend asked for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ask {
     /// The session it belongs to.
     pub session: SessionId,

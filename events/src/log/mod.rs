@@ -8,6 +8,7 @@
 mod guard;
 mod open;
 mod read;
+mod reads;
 mod repair;
 mod sessions;
 mod subscribe;
@@ -15,6 +16,7 @@ mod verify;
 mod writer;
 
 pub use guard::panic_is_guarded;
+pub use reads::{Follow, ReadLog};
 pub use repair::{CheckReport, RepairReport, check as check_log, repair as repair_log};
 pub use sessions::SessionSummary;
 pub use subscribe::{Recv, Subscription};

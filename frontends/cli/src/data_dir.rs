@@ -1,8 +1,10 @@
 //! Where Lantern keeps its files.
 
 use anyhow::{Context, bail};
-use lantern_events::{EventLog, LOG_FILE};
+use lantern_control::{Found, Holder};
+use lantern_events::{EventLog, LOG_FILE, ReadLog};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The data directory: `--data-dir`/`LANTERN_DATA_DIR`, else the XDG data dir.
 pub fn resolve(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
@@ -18,22 +20,60 @@ pub fn resolve(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// Opens the log read-only, for commands that only look.
+/// The log a command reads: through the running Lantern that holds it
+/// (`lantern serve`), or opened read-only here when nothing holds it.
+pub struct Reading {
+    /// The log.
+    pub log: Box<dyn ReadLog>,
+    /// The holder it is read through, if any.
+    pub holder: Option<Arc<Holder>>,
+}
+
+impl std::ops::Deref for Reading {
+    type Target = dyn ReadLog;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.log
+    }
+}
+
+/// The running Lantern holding `dir`'s log, if there is one. A socket a
+/// crashed holder left behind is removed, and said so on stderr.
+pub fn holder(dir: &Path) -> anyhow::Result<Option<Arc<Holder>>> {
+    match Holder::find(dir)? {
+        Found::Holder(h) => Ok(Some(h)),
+        Found::Nobody => Ok(None),
+        Found::RemovedStale(socket) => {
+            eprintln!(
+                "lantern: removed {}, left by a Lantern that stopped without closing it (killed or crashed); \
+                 reading the log directly",
+                socket.display()
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// Opens the log for commands that only look: through its holder when a
+/// Lantern holds it, else read-only here.
 ///
 /// A log with damaged frames still opens; the damage is said once on
 /// stderr. Reads of other events work; a read that reaches a damaged one
 /// fails, naming its seqs.
-pub fn open_for_reading(dir: &Path) -> anyhow::Result<EventLog> {
-    let log = EventLog::open_read_only(&dir.join(LOG_FILE))?;
-    if let Some(damage) = log.damage() {
+pub fn open_for_reading(dir: &Path) -> anyhow::Result<Reading> {
+    let reading = match holder(dir)? {
+        Some(h) => Reading { log: Box::new(h.log()), holder: Some(h) },
+        None => Reading { log: Box::new(EventLog::open_read_only(&dir.join(LOG_FILE))?), holder: None },
+    };
+    if let Some(damage) = reading.damage() {
         eprintln!(
             "lantern: warning: {} is damaged ({damage}); anything that reads those events fails, \
              and listings count them as recorded. `lantern log check` lists the damage, \
              `lantern log repair` rebuilds the log",
-            log.path().display()
+            reading.path().display()
         );
     }
-    Ok(log)
+    Ok(reading)
 }
 
 /// Creates the data directory if needed and makes it its owner's alone

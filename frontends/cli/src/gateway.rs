@@ -7,7 +7,7 @@ use lantern_actors::pipeline::{Settings, SuggestWith};
 use lantern_actors::runtime::{Runtime, RuntimeConfig};
 use lantern_actors::suggester::llm::Source;
 use lantern_events::schema::PrivacyLevel;
-use lantern_events::{Envelope, EventLog, LOG_FILE, Recv, Subscription};
+use lantern_events::{Envelope, EventLog, Follow, LOG_FILE, Recv};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -116,7 +116,7 @@ pub fn start(data_dir: &Path, args: &GatewayArgs, settings: Settings) -> anyhow:
 
 /// Waits for the next event `wanted` accepts; `None` when `limit` passes first.
 pub fn next_where(
-    sub: &mut Subscription,
+    sub: &mut dyn Follow,
     limit: Duration,
     wanted: impl Fn(&Envelope) -> bool,
 ) -> anyhow::Result<Option<Arc<Envelope>>> {

@@ -8,7 +8,7 @@
 
 use criterion::Criterion;
 use lantern_actors::pipeline::Ask;
-use lantern_egui::{Backend, LanternApp, UiOptions};
+use lantern_egui::{Handle, LanternApp, UiOptions};
 use lantern_events::schema::*;
 use lantern_events::{Actor, EventLog, NewEvent, RequestId, SessionId};
 use std::sync::Arc;
@@ -53,7 +53,7 @@ fn pair() -> (String, String) {
 
 struct Null(SessionId);
 
-impl Backend for Null {
+impl Handle for Null {
     fn open_session(&self, _: FrontendKind, _: Option<String>) -> SessionId {
         self.0
     }

@@ -1,7 +1,6 @@
 //! The app: runtime handles, the folded views of the log, one frame of UI,
 //! and the commands applied after it.
 
-use crate::backend::Backend;
 use crate::command::{Command, View};
 use crate::diff::DiffWorker;
 use crate::feed::{Fed, Feed};
@@ -9,9 +8,10 @@ use crate::history::History;
 use crate::state::{Edit, SuggestionEdit, UiState};
 use crate::stats::Stats;
 use crate::{UiError, UiOptions, attachment, panels};
+use lantern_actors::handle::Handle;
 use lantern_actors::pipeline::Ask;
 use lantern_events::schema::*;
-use lantern_events::{Envelope, EventLog, RequestId, SessionId};
+use lantern_events::{Envelope, ReadLog, RequestId, SessionId};
 use lantern_replay::chain::{Chains, RequestChain};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -47,8 +47,8 @@ impl Live {
 pub struct LanternApp {
     /// What the user sees and types.
     pub state: UiState,
-    backend: Box<dyn Backend>,
-    log: Arc<EventLog>,
+    backend: Box<dyn Handle>,
+    log: Arc<dyn ReadLog>,
     feed: Feed,
     /// The refinement diffs, computed off the UI thread.
     pub diffs: DiffWorker,
@@ -70,19 +70,20 @@ impl LanternApp {
     /// Opens a desktop session on `backend` and starts following `log`
     /// (from its first event, so that history and stats are complete).
     pub fn new(
-        backend: Box<dyn Backend>,
-        log: Arc<EventLog>,
+        backend: Box<dyn Handle>,
+        log: Arc<dyn ReadLog>,
         options: UiOptions,
         ctx: &egui::Context,
     ) -> Result<Self, UiError> {
         let news_from = log.last_seq().map_or(0, |s| s + 1);
         let session = backend.open_session(FrontendKind::Desktop, options.workspace.clone());
         let wake = ctx.clone();
-        let feed = Feed::start(log.subscribe(1), move || wake.request_repaint()).map_err(UiError::Thread)?;
+        let sub = log.follow(1).map_err(|e| UiError::Log(e.to_string()))?;
+        let feed = Feed::start(sub, move || wake.request_repaint()).map_err(UiError::Thread)?;
         let wake = ctx.clone();
         let diffs = DiffWorker::start(move || wake.request_repaint()).map_err(UiError::Thread)?;
         let mut history = History::default();
-        history.refresh(&log);
+        history.refresh(&*log);
         Ok(Self {
             state: UiState { model: options.model, ..UiState::default() },
             backend,
@@ -167,7 +168,7 @@ impl LanternApp {
             ui.ctx().request_repaint();
         }
         if self.sessions_dirty && self.state.view == View::Sessions {
-            self.history.refresh(&self.log);
+            self.history.refresh(&*self.log);
             self.sessions_dirty = false;
         }
         let mut commands = Vec::new();
@@ -220,13 +221,13 @@ impl LanternApp {
             Command::Show(view) => {
                 self.state.view = view;
                 if view == View::Sessions {
-                    self.history.refresh(&self.log);
+                    self.history.refresh(&*self.log);
                 }
             }
             Command::ToggleHelp => self.state.help = !self.state.help,
-            Command::OpenSession(session) => self.history.open(&self.log, session),
+            Command::OpenSession(session) => self.history.open(&*self.log, session),
             Command::OpenRequest(request) => self.history.request = Some(request),
-            Command::RefreshSessions => self.history.refresh(&self.log),
+            Command::RefreshSessions => self.history.refresh(&*self.log),
             // Needs the frame's context: handled in `ui`.
             Command::Quit => {}
         }

@@ -2,7 +2,7 @@
 //! the UI thread, waking it for each one.
 
 use crossbeam_channel::{Receiver, Sender};
-use lantern_events::{Envelope, Recv, Subscription};
+use lantern_events::{Envelope, Follow, Recv};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -24,13 +24,13 @@ pub struct Feed {
 
 impl Feed {
     /// Starts following `sub`; `wake` runs after each delivery (to repaint the UI).
-    pub fn start(mut sub: Subscription, wake: impl Fn() + Send + 'static) -> std::io::Result<Self> {
+    pub fn start(mut sub: Box<dyn Follow>, wake: impl Fn() + Send + 'static) -> std::io::Result<Self> {
         let (tx, rx) = crossbeam_channel::unbounded();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         std::thread::Builder::new()
             .name("lantern-ui-feed".into())
-            .spawn(move || follow(&mut sub, &tx, &wake, &flag))?;
+            .spawn(move || follow(&mut *sub, &tx, &wake, &flag))?;
         Ok(Self { rx, stop })
     }
 
@@ -51,7 +51,7 @@ impl Drop for Feed {
     }
 }
 
-fn follow(sub: &mut Subscription, tx: &Sender<Fed>, wake: &dyn Fn(), stop: &AtomicBool) {
+fn follow(sub: &mut dyn Follow, tx: &Sender<Fed>, wake: &dyn Fn(), stop: &AtomicBool) {
     while !stop.load(Ordering::Relaxed) {
         match sub.recv_timeout(Duration::from_millis(200)) {
             Ok(Recv::Event(e)) => {

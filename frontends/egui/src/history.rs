@@ -1,7 +1,7 @@
 //! The session browser's data: the sessions in the log, and the chains of
 //! the one opened, folded by the same reducer as the live view.
 
-use lantern_events::{Envelope, EventLog, RequestId, SessionId, SessionSummary};
+use lantern_events::{Envelope, ReadLog, RequestId, SessionId, SessionSummary};
 use lantern_replay::chain::Chains;
 
 /// An opened session.
@@ -29,7 +29,7 @@ pub struct History {
 
 impl History {
     /// Reloads the session list.
-    pub fn refresh(&mut self, log: &EventLog) {
+    pub fn refresh(&mut self, log: &dyn ReadLog) {
         match log.sessions() {
             Ok(mut sessions) => {
                 sessions.sort_by_key(|s| std::cmp::Reverse(s.started_at));
@@ -41,7 +41,7 @@ impl History {
     }
 
     /// Opens `session`: reads it from the log and folds it.
-    pub fn open(&mut self, log: &EventLog, session: SessionId) {
+    pub fn open(&mut self, log: &dyn ReadLog, session: SessionId) {
         self.request = None;
         match log.read_session(session) {
             Ok(events) => {

@@ -1,10 +1,12 @@
 //! Lantern's desktop window (`lantern ui`, `lantern serve --ui`): the
 //! approval panel, the answer and suggestions, the session browser, stats.
 //!
-//! The window runs on the calling (main) thread; the actors run on their own
-//! thread behind a [`lantern_actors::runtime::Client`]. The window sends ops
-//! through the client and sees only events: it follows the log from its
-//! first event and folds the envelopes with the same reducer
+//! The window runs on the calling (main) thread; the pipeline runs
+//! elsewhere, behind a [`Handle`]: the actors of this process (a
+//! [`lantern_actors::runtime::Client`]), or those of a running `lantern
+//! serve` reached through its control endpoint. The window sends ops through
+//! the handle and sees only events: it follows the log from its first event
+//! and folds the envelopes with the same reducer
 //! ([`lantern_replay::chain::Chains`]) for the live session and for history.
 //!
 //! ```no_run
@@ -15,13 +17,12 @@
 //! /// Shows the window over a running pipeline; returns when it closes.
 //! fn show(client: Client, log: Arc<EventLog>) -> Result<(), lantern_egui::UiError> {
 //!     let options = lantern_egui::UiOptions { model: "claude-sonnet-4-5".into(), workspace: None, proxy_approvals: false };
-//!     lantern_egui::run(client, log, options)
+//!     lantern_egui::run(Box::new(client), log, options)
 //! }
 //! ```
 
 pub mod app;
 pub mod attachment;
-pub mod backend;
 pub mod command;
 pub mod diff;
 pub mod feed;
@@ -33,12 +34,11 @@ pub mod state;
 pub mod stats;
 
 pub use app::LanternApp;
-pub use backend::Backend;
 pub use command::{Command, View};
+pub use lantern_actors::handle::Handle;
 
-use lantern_actors::runtime::Client;
 use lantern_events::schema::Event;
-use lantern_events::{EventLog, Recv, SessionId};
+use lantern_events::{ReadLog, Recv, SessionId};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use thiserror::Error;
@@ -62,6 +62,9 @@ pub enum UiError {
     /// A helper thread could not be started.
     #[error("cannot start a window thread: {0}")]
     Thread(std::io::Error),
+    /// The log could not be followed.
+    #[error("cannot follow the log: {0}")]
+    Log(String),
     /// The window could not be opened or crashed (no display, no OpenGL…).
     #[error("the window failed: {0}")]
     Window(String),
@@ -69,7 +72,7 @@ pub enum UiError {
 
 /// Opens the window on the calling thread (it must be the main thread) and
 /// returns when it closes; the desktop session is closed then.
-pub fn run(client: Client, log: Arc<EventLog>, options: UiOptions) -> Result<(), UiError> {
+pub fn run(pipeline: Box<dyn Handle>, log: Arc<dyn ReadLog>, options: UiOptions) -> Result<(), UiError> {
     let native = eframe::NativeOptions {
         renderer: eframe::Renderer::Glow,
         viewport: egui::ViewportBuilder::default()
@@ -85,23 +88,23 @@ pub fn run(client: Client, log: Arc<EventLog>, options: UiOptions) -> Result<(),
         "Lantern",
         native,
         Box::new(move |cc| {
-            let app = LanternApp::new(Box::new(client), window_log, options, &cc.egui_ctx)?;
+            let app = LanternApp::new(pipeline, window_log, options, &cc.egui_ctx)?;
             let _ = cell.set(app.live.session);
             Ok(Box::new(app))
         }),
     )
     .map_err(|e| UiError::Window(e.to_string()))?;
     if let Some(session) = opened.get() {
-        await_end(&log, *session, from, Duration::from_secs(3));
+        await_end(&*log, *session, from, Duration::from_secs(3));
     }
     Ok(())
 }
 
 /// Waits (at most `limit`) until the session's end is journaled, so that
 /// stopping the actors right after the window closes loses nothing.
-fn await_end(log: &EventLog, session: SessionId, from: u64, limit: Duration) {
+fn await_end(log: &dyn ReadLog, session: SessionId, from: u64, limit: Duration) {
     let deadline = Instant::now() + limit;
-    let mut sub = log.subscribe(from);
+    let Ok(mut sub) = log.follow(from) else { return };
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         match sub.recv_timeout(left) {
             Ok(Recv::Event(e)) if e.session == session && matches!(e.event, Event::SessionEnded(_)) => return,

@@ -3,10 +3,10 @@
 use crate::gateway::{self, GatewayArgs};
 use crate::present::{self, Style};
 use anyhow::{Context, bail};
+use lantern_actors::handle::Handle;
 use lantern_actors::pipeline::{Ask, Settings};
-use lantern_actors::runtime::Client;
 use lantern_events::schema::*;
-use lantern_events::{RequestId, Subscription};
+use lantern_events::{Follow, ReadLog, RequestId};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -88,10 +88,32 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<Exit
         bail!("--approve ask needs a terminal to answer on; use --approve accept or --approve original");
     }
     let context = context(args)?;
+    if let Some(holder) = crate::data_dir::holder(dir)? {
+        eprintln!(
+            "lantern: asking through the Lantern serving {} (pid {}): its pipeline and settings answer",
+            dir.display(),
+            holder.pid()
+        );
+        let log = holder.log();
+        let mut sub = log.follow(log.last_seq()? + 1)?;
+        return converse(&holder.pipeline(), &mut *sub, args, context, out);
+    }
     let settings = Settings { decision_timeout: Duration::from_secs(args.decision_timeout), ..Settings::default() };
-    let (_log, runtime) = gateway::start(dir, &args.gateway, settings)?;
-    let client = runtime.client();
-    let mut sub = client.subscribe(client.next_seq());
+    let (log, runtime) = gateway::start(dir, &args.gateway, settings)?;
+    let mut sub = log.subscribe(runtime.client().next_seq());
+    let code = converse(&runtime.client(), &mut sub, args, context, out);
+    drop(runtime);
+    code
+}
+
+/// One session of one prompt on `client`, shown from `sub`.
+fn converse(
+    client: &dyn Handle,
+    sub: &mut dyn Follow,
+    args: &Args,
+    context: PromptContext,
+    out: &mut impl Write,
+) -> anyhow::Result<ExitCode> {
     let session = client.open_session(FrontendKind::Cli, std::env::current_dir().ok().map(|d| d.display().to_string()));
     let ask = Ask {
         session,
@@ -106,23 +128,22 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<Exit
     if args.json {
         // The session's first event, so that the JSON record is complete.
         if let Some(e) =
-            gateway::next_where(&mut sub, Duration::from_secs(5), |e| e.session == session && e.request.is_none())?
+            gateway::next_where(sub, Duration::from_secs(5), |e| e.session == session && e.request.is_none())?
         {
             writeln!(out, "{}", serde_json::to_string(&*e)?)?;
         }
     }
     let mode = if args.json { Mode::Json } else { Mode::View(Style::detect(std::io::stdout().is_terminal())) };
-    let failed = submit_and_follow(&client, &mut sub, ask, mode, out)?;
+    let failed = submit_and_follow(client, sub, ask, mode, out)?;
     client.close_session(session, EndReason::UserExit);
     if args.json {
         // ...and its last.
         if let Some(e) =
-            gateway::next_where(&mut sub, Duration::from_secs(5), |e| e.session == session && e.request.is_none())?
+            gateway::next_where(sub, Duration::from_secs(5), |e| e.session == session && e.request.is_none())?
         {
             writeln!(out, "{}", serde_json::to_string(&*e)?)?;
         }
     }
-    drop(runtime);
     Ok(if failed { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
 
@@ -139,8 +160,8 @@ pub enum Mode {
 
 /// Submits `ask` and shows its chain until it ends; returns whether it failed.
 pub fn submit_and_follow(
-    client: &Client,
-    sub: &mut Subscription,
+    client: &dyn Handle,
+    sub: &mut dyn Follow,
     ask: Ask,
     mode: Mode,
     out: &mut impl Write,

@@ -62,7 +62,7 @@ pub fn run(dir: &Path, args: &GatewayArgs, out: &mut impl Write) -> anyhow::Resu
     let cache = super::stats::cache_stats(runtime.client().cache());
     drop(runtime);
     writeln!(out, "\n{}", style.bold("── this session ──"))?;
-    super::stats::gather(&log, Some(session))?.print(out)?;
+    super::stats::gather(&*log, Some(session))?.print(out)?;
     if let Ok(c) = cache {
         super::stats::print_cache_stats(&c, out)?;
     }

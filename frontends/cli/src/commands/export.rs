@@ -112,7 +112,7 @@ fn stored_salt(dir: &Path) -> anyhow::Result<Vec<u8>> {
 pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let log = crate::data_dir::open_for_reading(dir)?;
     let session = match &args.session {
-        Some(s) => Some(find_session(&log, s)?.session),
+        Some(s) => Some(find_session(&*log, s)?.session),
         None => None,
     };
     if let (Some(a), Some(b)) = (args.since, args.until)
@@ -144,7 +144,7 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<Exit
         command: command_line(),
     };
     let mut bars = Bars::on_stderr();
-    let loaded = source::load(&log, &opts.selection, &mut bars)?;
+    let loaded = source::load(&*log, &opts.selection, &mut bars)?;
     let summary = export::export(&loaded, &opts, &mut bars)?;
     if args.json {
         writeln!(out, "{}", serde_json::to_string(&summary)?)?;

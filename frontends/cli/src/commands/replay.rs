@@ -7,7 +7,7 @@ use crate::render;
 use anyhow::{Context, bail};
 use lantern_actors::refiner::RefinerConfig;
 use lantern_events::schema::Event;
-use lantern_events::{Envelope, EventLog, SessionId, SessionSummary};
+use lantern_events::{Envelope, ReadLog, SessionId, SessionSummary};
 use lantern_replay::chain::{Chains, RequestChain};
 use lantern_replay::source::{self, Selection};
 use lantern_replay::verify::{self, Outcome, Tally, VerifyReport};
@@ -75,8 +75,8 @@ pub fn run(dir: &Path, cmd: Command, out: &mut impl Write) -> anyhow::Result<Exi
         Command::Sessions(args) => super::sessions::run(dir, &args, out)?,
         Command::Show { session, json, events } => {
             let log = crate::data_dir::open_for_reading(dir)?;
-            let summary = find_session(&log, &session)?;
-            show(&log, &summary, json, events, style, out)?;
+            let summary = find_session(&*log, &session)?;
+            show(&*log, &summary, json, events, style, out)?;
         }
         Command::Verify { session, refiner_config, json, show } => {
             let config = match &refiner_config {
@@ -111,15 +111,15 @@ pub fn run(dir: &Path, cmd: Command, out: &mut impl Write) -> anyhow::Result<Exi
 fn load(dir: &Path, session: Option<&str>) -> anyhow::Result<Chains> {
     let log = crate::data_dir::open_for_reading(dir)?;
     let session = match session {
-        Some(s) => Some(find_session(&log, s)?.session),
+        Some(s) => Some(find_session(&*log, s)?.session),
         None => None,
     };
     let selection = Selection { session, ..Selection::default() };
-    Ok(source::load(&log, &selection, &mut Bars::on_stderr())?.chains)
+    Ok(source::load(&*log, &selection, &mut Bars::on_stderr())?.chains)
 }
 
 /// Resolves a full id or a unique prefix.
-pub fn find_session(log: &EventLog, wanted: &str) -> anyhow::Result<SessionSummary> {
+pub fn find_session(log: &dyn ReadLog, wanted: &str) -> anyhow::Result<SessionSummary> {
     if let Ok(id) = wanted.parse::<SessionId>() {
         return log.session_summary(id)?.with_context(|| format!("no session {id} in {}", log.path().display()));
     }
@@ -135,7 +135,7 @@ pub fn find_session(log: &EventLog, wanted: &str) -> anyhow::Result<SessionSumma
 
 /// Prints a session: its decision chains, or every event, or JSON Lines.
 pub fn show(
-    log: &EventLog,
+    log: &dyn ReadLog,
     s: &SessionSummary,
     json: bool,
     events: bool,

@@ -165,11 +165,11 @@ impl Stats {
 }
 
 /// Gathers stats over the log, or one session of it.
-pub fn gather(log: &lantern_events::EventLog, session: Option<SessionId>) -> anyhow::Result<Stats> {
+pub fn gather(log: &dyn lantern_events::ReadLog, session: Option<SessionId>) -> anyhow::Result<Stats> {
     let mut stats = Stats::default();
     match session {
         Some(s) => log.read_session(s)?.iter().for_each(|e| stats.add(e)),
-        None => log.visit_range(.., |e| {
+        None => log.visit(1, u64::MAX, &mut |e| {
             stats.add(&e);
             ControlFlow::Continue(())
         })?,
@@ -201,9 +201,15 @@ pub fn print_cache_stats(c: &CacheStats, out: &mut impl Write) -> std::io::Resul
 /// Runs `lantern stats`.
 pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<()> {
     let log = crate::data_dir::open_for_reading(dir)?;
-    let stats = gather(&log, args.session)?;
+    let stats = gather(&*log, args.session)?;
+    let holder = log.holder.clone();
     drop(log);
-    let cache = if args.no_cache_stats { None } else { Some(start_and_read_cache_stats(dir, &args.gateway)) };
+    let cache = match (args.no_cache_stats, holder) {
+        (true, _) => None,
+        // The holder's Widget-Log owns the cache: ask it.
+        (false, Some(holder)) => Some(holder.cache_stats()?),
+        (false, None) => Some(start_and_read_cache_stats(dir, &args.gateway)),
+    };
     if args.json {
         let cache = cache.map(|c| match c {
             Ok(stats) => serde_json::json!({ "entries": stats.entries, "stats": stats }),

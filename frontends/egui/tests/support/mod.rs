@@ -6,7 +6,7 @@
 use egui_kittest::Harness;
 use lantern_actors::pipeline::Ask;
 use lantern_actors::refiner::{RefineInput, RefinerConfig, refine};
-use lantern_egui::{Backend, LanternApp, UiOptions};
+use lantern_egui::{Handle, LanternApp, UiOptions};
 use lantern_events::schema::*;
 use lantern_events::{Actor, EventLog, NewEvent, RequestId, SessionId, Timestamp};
 use std::sync::{Arc, Mutex};
@@ -33,7 +33,7 @@ pub struct Recorder {
     session: SessionId,
 }
 
-impl Backend for Recorder {
+impl Handle for Recorder {
     fn open_session(&self, _frontend: FrontendKind, _workspace: Option<String>) -> SessionId {
         self.session
     }
