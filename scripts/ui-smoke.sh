@@ -115,6 +115,9 @@ shot "${OUT%.png}-approval.png"
 xdotool key --clearmodifiers ctrl+Return
 sleep 4
 shot "$OUT"
+# The open window holds the log and serves it to other commands.
+live=$("$BIN" --data-dir "$WORK/data" sessions) || { echo "ui-smoke: lantern sessions failed while the window was open" >&2; exit 1; }
+grep -Eq 'desktop +[0-9]+ +1 +[0-9]+ +open' <<<"$live" || { echo "$live"; echo "ui-smoke: the open window's session is not listed as open" >&2; exit 1; }
 
 # Ctrl+Q closes the window the way a person would; the session must end.
 xdotool key --clearmodifiers ctrl+q

@@ -24,7 +24,9 @@ pub enum OpenError {
     },
     /// Another process has the log open for writing.
     #[error(
-        "{path} is held by another Lantern process; stop that process (e.g. `lantern serve`) or use another --data-dir"
+        "{path} is held by another Lantern process that serves no control endpoint (a `lantern ask`, `ui` or `demo` \
+         running its own pipeline), or by a `lantern serve` while this command needs the file itself \
+         (`lantern log check|repair`); stop that process or use another --data-dir"
     )]
     Locked {
         /// The log file.

@@ -4,8 +4,9 @@ use crate::upstream_args::UpstreamArgs;
 use anyhow::bail;
 use lantern_actors::cache_bridge::BridgeConfig;
 use lantern_actors::pipeline::{Settings, SuggestWith};
-use lantern_actors::runtime::{Runtime, RuntimeConfig};
+use lantern_actors::runtime::{Client, Runtime, RuntimeConfig};
 use lantern_actors::suggester::llm::Source;
+use lantern_control::ControlServer;
 use lantern_events::schema::PrivacyLevel;
 use lantern_events::{Envelope, EventLog, Follow, LOG_FILE, Recv};
 use std::path::{Path, PathBuf};
@@ -94,8 +95,33 @@ pub fn bridge_config(data_dir: &Path, args: &GatewayArgs, threads: usize) -> Bri
     BridgeConfig { venv: venv(args), config_json, threads }
 }
 
-/// Opens the log and starts the actors and Widget-Log over `data_dir`.
-pub fn start(data_dir: &Path, args: &GatewayArgs, settings: Settings) -> anyhow::Result<(Arc<EventLog>, Runtime)> {
+/// The log, the pipeline and the control endpoint of a command that holds
+/// the data dir. Dropping it ends the endpoint's connections first, then
+/// stops the actors (their journal made durable), then closes the log.
+pub struct Started {
+    /// Serves the data dir to other commands while this one runs.
+    pub control: Option<ControlServer>,
+    /// The actors and Widget-Log.
+    pub runtime: Runtime,
+    /// The log, held for writing.
+    pub log: Arc<EventLog>,
+}
+
+/// Opens the control endpoint on `dir` for other commands. If it cannot be
+/// opened the command goes on without it, and says what others will miss.
+pub fn serve_control(dir: &Path, log: &Arc<EventLog>, client: Client) -> Option<ControlServer> {
+    match ControlServer::start(dir, log.clone(), Some(client)) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("lantern: warning: other lantern commands cannot use {} while this one runs: {e}", dir.display());
+            None
+        }
+    }
+}
+
+/// Opens the log and starts the actors and Widget-Log over `data_dir`, and
+/// the control endpoint through which other commands reach them.
+pub fn start(data_dir: &Path, args: &GatewayArgs, settings: Settings) -> anyhow::Result<Started> {
     if args.privacy == PrivacyLevel::Off {
         bail!(
             "--privacy off journals nothing, and this command shows you what the journal records; \
@@ -111,7 +137,8 @@ pub fn start(data_dir: &Path, args: &GatewayArgs, settings: Settings) -> anyhow:
         settings: args.apply(settings),
     };
     let runtime = Runtime::start(log.clone(), config)?;
-    Ok((log, runtime))
+    let control = serve_control(data_dir, &log, runtime.client());
+    Ok(Started { control, runtime, log })
 }
 
 /// Waits for the next event `wanted` accepts; `None` when `limit` passes first.

@@ -1,79 +1,81 @@
 //! Commit-to-delivery latency over the control endpoint.
 //!
-//! One writer appends events one at a time (each durable before the next).
-//! Two followers receive them: the log's own in-process subscription, which
-//! wakes within microseconds of the commit being published, and a follower
-//! over `control.sock`. Per event, the figure is when the endpoint's
-//! follower got it minus when the in-process one did: what the endpoint
-//! adds to a commit's delivery. The append-to-delivery time (the commit's
-//! fsync included) is printed beside it.
+//! A writer appends events one at a time (each durable before the next).
+//! Two followers stamp each event as it reaches them: the log's own
+//! in-process subscription, which wakes within microseconds of the commit
+//! being published, and a follower over `control.sock`. Per event the
+//! figure is the endpoint follower's stamp minus the in-process one: what
+//! the endpoint adds to a commit's delivery. Criterion reports its mean;
+//! p50/p99 over every sample are printed at the end, with the
+//! append-to-delivery time (the commit's fsync included) beside them.
 //!
-//! `cargo bench -p lantern-control --bench delivery` (LANTERN_BENCH_EVENTS, default 2000).
+//! `cargo bench -p lantern-control --bench delivery`
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 #[path = "../../../events/tests/support/mod.rs"]
 mod support;
 
+use criterion::{Criterion, criterion_group, criterion_main};
+use crossbeam_channel::{Receiver, unbounded};
 use lantern_control::{ControlServer, Found, Holder};
 use lantern_events::{EventLog, Follow, Recv, SessionId};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn receive(mut sub: Box<dyn Follow>, n: usize) -> std::thread::JoinHandle<Vec<Instant>> {
+/// Stamps each event as it arrives.
+fn stamped(mut sub: Box<dyn Follow>) -> Receiver<Instant> {
+    let (tx, rx) = unbounded();
     std::thread::spawn(move || {
-        let mut at = Vec::with_capacity(n);
-        while at.len() < n {
-            match sub.recv_timeout(Duration::from_secs(10)).unwrap() {
-                Recv::Event(_) => at.push(Instant::now()),
-                other => panic!("follower stalled: {other:?}"),
+        loop {
+            match sub.recv_timeout(Duration::from_secs(1)) {
+                Ok(Recv::Event(_)) if tx.send(Instant::now()).is_ok() => {}
+                Ok(Recv::Timeout) => {}
+                _ => return,
             }
         }
-        at
-    })
+    });
+    rx
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-fn report(name: &str, mut d: Vec<Duration>) {
+fn percentiles(name: &str, mut d: Vec<Duration>) {
     d.sort();
-    println!(
-        "{name:<44} p50 {:>8.3} ms  p99 {:>8.3} ms  max {:>8.3} ms",
-        percentile(&d, 0.5).as_secs_f64() * 1e3,
-        percentile(&d, 0.99).as_secs_f64() * 1e3,
-        d[d.len() - 1].as_secs_f64() * 1e3
-    );
+    let at = |p: f64| d[((d.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3;
+    println!("{name:<46} n {:>6}  p50 {:>7.3} ms  p99 {:>7.3} ms  max {:>7.3} ms", d.len(), at(0.5), at(0.99), at(1.0));
 }
 
-fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        return; // `cargo test` runs benches once as tests; this one only measures.
-    }
-    let n: usize = std::env::var("LANTERN_BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+fn delivery(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let log = Arc::new(EventLog::open(&dir.path().join("events.redb")).unwrap());
     let _server = ControlServer::start(dir.path(), log.clone(), None).unwrap();
     let Found::Holder(holder) = Holder::find(dir.path()).unwrap() else { panic!("no holder") };
-    let local = receive(Box::new(log.subscribe(1)), n);
-    let remote = receive(Box::new(holder.follow(1).unwrap()), n);
-    std::thread::sleep(Duration::from_millis(200));
-
-    let mut rng = support::Rng::new(1);
-    let session = SessionId::new();
-    let mut sent = Vec::with_capacity(n);
-    for i in 0..n {
-        let event = support::request_chain(&mut rng, session, i as i64).remove(0);
-        sent.push(Instant::now());
-        log.append(event).unwrap();
-        std::thread::sleep(Duration::from_micros(500));
-    }
-    let (local, remote) = (local.join().unwrap(), remote.join().unwrap());
-    println!("{n} events, appended one at a time (2-core machine figures in BENCHMARKS.md)");
-    report(
-        "endpoint delivery − in-process delivery",
-        remote.iter().zip(&local).map(|(r, l)| r.saturating_duration_since(*l)).collect(),
-    );
-    report("append → in-process delivery (commit incl.)", local.iter().zip(&sent).map(|(l, s)| *l - *s).collect());
-    report("append → endpoint delivery (commit incl.)", remote.iter().zip(&sent).map(|(r, s)| *r - *s).collect());
+    let local = stamped(Box::new(log.subscribe(1)));
+    let remote = stamped(Box::new(holder.follow(1).unwrap()));
+    let (mut rng, session) = (support::Rng::new(1), SessionId::new());
+    let (mut added, mut total) = (Vec::new(), Vec::new());
+    c.bench_function("control/commit_to_endpoint_delivery_minus_in_process", |b| {
+        b.iter_custom(|iters| {
+            let mut sum = Duration::ZERO;
+            for i in 0..iters {
+                let event = support::request_chain(&mut rng, session, i as i64).remove(0);
+                let sent = Instant::now();
+                log.append(event).unwrap();
+                let l = local.recv_timeout(Duration::from_secs(10)).unwrap();
+                let r = remote.recv_timeout(Duration::from_secs(10)).unwrap();
+                let d = r.saturating_duration_since(l);
+                sum += d;
+                added.push(d);
+                total.push(r - sent);
+            }
+            sum
+        });
+    });
+    percentiles("endpoint delivery − in-process delivery", added);
+    percentiles("append → endpoint delivery (commit incl.)", total);
 }
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).measurement_time(Duration::from_secs(8));
+    targets = delivery
+}
+criterion_main!(benches);

@@ -99,11 +99,10 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<Exit
         return converse(&holder.pipeline(), &mut *sub, args, context, out);
     }
     let settings = Settings { decision_timeout: Duration::from_secs(args.decision_timeout), ..Settings::default() };
-    let (log, runtime) = gateway::start(dir, &args.gateway, settings)?;
-    let mut sub = log.subscribe(runtime.client().next_seq());
-    let code = converse(&runtime.client(), &mut sub, args, context, out);
-    drop(runtime);
-    code
+    let started = gateway::start(dir, &args.gateway, settings)?;
+    let client = started.runtime.client();
+    let mut sub = started.log.subscribe(client.next_seq());
+    converse(&client, &mut sub, args, context, out)
 }
 
 /// One session of one prompt on `client`, shown from `sub`.

@@ -38,7 +38,7 @@ fn editor_context() -> PromptContext {
 pub fn run(dir: &Path, args: &GatewayArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let style = Style::detect(std::io::stdout().is_terminal());
     writeln!(out, "{}", style.bold(&format!("Lantern demo · data in {}", dir.display())))?;
-    let (log, runtime) = gateway::start(dir, args, Settings::default())?;
+    let gateway::Started { control, runtime, log } = gateway::start(dir, args, Settings::default())?;
     let client = runtime.client();
     let mut sub = client.subscribe(client.next_seq());
     let session = client.open_session(FrontendKind::Cli, Some("lantern demo".into()));
@@ -60,6 +60,7 @@ pub fn run(dir: &Path, args: &GatewayArgs, out: &mut impl Write) -> anyhow::Resu
     client.close_session(session, EndReason::UserExit);
     // Read the cache's own counters from the Python already running.
     let cache = super::stats::cache_stats(runtime.client().cache());
+    drop(control);
     drop(runtime);
     writeln!(out, "\n{}", style.bold("── this session ──"))?;
     super::stats::gather(&*log, Some(session))?.print(out)?;

@@ -6,7 +6,6 @@ use anyhow::Context;
 use lantern_actors::cache_bridge::BridgeConfig;
 use lantern_actors::pipeline::{SemanticMode, Settings};
 use lantern_actors::runtime::{Runtime, RuntimeConfig};
-use lantern_control::ControlServer;
 use lantern_events::schema::PrivacyLevel;
 use lantern_events::{EventLog, LOG_FILE};
 use lantern_http::{DEFAULT_MAX_BODY, ServeConfig, Server, TOKEN_FILE, TlsFiles, Token};
@@ -125,7 +124,7 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<()> 
     let bridge = BridgeConfig { venv, config_json: widget_log_config(dir, args), threads: args.bridge_threads };
     let runtime = Runtime::start(log.clone(), RuntimeConfig { bridge, upstream, privacy: args.privacy, settings })?;
     // Every other command on this data dir goes through this process.
-    let control = ControlServer::start(dir, log.clone(), Some(runtime.client()))?;
+    let control = crate::gateway::serve_control(dir, &log, runtime.client());
     let server = Server::start(config, runtime.client())?;
     let scheme = if args.tls_cert.is_some() { "https" } else { "http" };
     for addr in server.addrs() {
@@ -134,7 +133,9 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<()> 
     let token_file = dir.join(TOKEN_FILE);
     writeln!(out, "  ANTHROPIC_BASE_URL={scheme}://{}", server.addrs().first().unwrap_or(&args.listen))?;
     writeln!(out, "  ANTHROPIC_API_KEY=$(cat {})", token_file.display())?;
-    writeln!(out, "  other lantern commands on {} go through {}", dir.display(), control.path().display())?;
+    if let Some(control) = &control {
+        writeln!(out, "  other lantern commands on {} go through {}", dir.display(), control.path().display())?;
+    }
     let policy = format!("{approve:?}").to_lowercase();
     if args.ui {
         writeln!(out, "  refinements: policy {policy}, decided in the window; closing it stops the server")?;

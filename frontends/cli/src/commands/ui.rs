@@ -35,11 +35,11 @@ pub fn run(dir: &Path, args: &Args) -> anyhow::Result<()> {
         return lantern_egui::run(Box::new(holder.pipeline()), Arc::new(holder.log()), options).context(NO_WINDOW);
     }
     let settings = Settings { decision_timeout: Duration::from_secs(args.decision_timeout), ..Settings::default() };
-    let (log, runtime) = gateway::start(dir, &args.gateway, settings)?;
+    let started = gateway::start(dir, &args.gateway, settings)?;
     let options = UiOptions { model: args.gateway.model.clone(), workspace, proxy_approvals: false };
-    let shown = lantern_egui::run(Box::new(runtime.client()), log, options);
+    let shown = lantern_egui::run(Box::new(started.runtime.client()), started.log.clone(), options);
     // Stops the actors once everything the window sent is journaled.
-    drop(runtime);
+    drop(started);
     shown.context(NO_WINDOW)
 }
 
