@@ -20,6 +20,7 @@ mod parallel;
 pub mod progress;
 pub mod rerun;
 pub mod source;
+pub mod stats;
 pub mod synthetic;
 pub mod verify;
 pub mod whatif;

@@ -50,6 +50,19 @@ fn demo_runs_the_pipeline_and_sessions_and_replay_read_it_back() {
     let stats = lantern(&data, &["stats", "--json", "--no-cache-stats"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&stats)).unwrap();
     assert_eq!((v["log"]["exact_hits"].as_u64(), v["log"]["semantic_hits"].as_u64()), (Some(1), Some(1)));
+    counters_add_up(&v["log"]);
+}
+
+/// The identities docs/guide.md ("Statistics") promises on a finished log.
+fn counters_add_up(log: &serde_json::Value) {
+    let n = |k: &str| log[k].as_u64().unwrap();
+    let sum = |k: &str| log[k].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>();
+    assert_eq!(n("prompts"), n("refined") + n("not_refined"), "{log}");
+    assert_eq!(sum("decisions"), n("refined"), "{log}");
+    assert_eq!(n("cache_checks"), n("exact_hits") + n("semantic_hits") + sum("misses"), "{log}");
+    assert_eq!(sum("responses") + n("upstream_failures"), n("cache_checks"), "{log}");
+    let from_cache = log["responses"]["cache"].as_u64().unwrap_or(0);
+    assert!(from_cache <= n("exact_hits") + n("semantic_hits"), "{log}");
 }
 
 #[test]

@@ -31,7 +31,7 @@ pub mod history;
 pub mod panels;
 pub mod pricing;
 pub mod state;
-pub mod stats;
+pub use lantern_replay::stats;
 
 pub use app::LanternApp;
 pub use command::{Command, View};

@@ -22,6 +22,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+mod journal_stats;
 mod messages;
 pub mod metrics;
 mod peer;

@@ -6,6 +6,7 @@
 use crate::auth;
 use crate::config::ServeConfig;
 use crate::error::ApiError;
+use crate::journal_stats::JournalStats;
 use crate::messages;
 use crate::metrics::Metrics;
 use actix_web::http::header::CONTENT_TYPE;
@@ -14,6 +15,7 @@ use bytes::BytesMut;
 use futures_util::StreamExt;
 use lantern_actors::runtime::Client;
 use lantern_events::{RequestId, SessionId};
+use std::sync::Arc;
 
 /// A body larger than the limit is still read (and dropped) up to this
 /// size, so that the client gets its 413 instead of a reset connection.
@@ -25,6 +27,8 @@ pub(crate) struct State {
     pub session: SessionId,
     pub config: ServeConfig,
     pub metrics: Metrics,
+    /// The journal's stats projection, for `/stats`.
+    pub journal: Arc<JournalStats>,
 }
 
 impl State {
@@ -121,7 +125,9 @@ async fn stats(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
     let result = match state.authorize(&req) {
         Ok(()) => {
             let cache = state.client.cache().stats().await.ok();
-            Ok(HttpResponse::Ok().json(state.metrics.json(state.client.upstream().stats(), cache)))
+            let mut body = state.metrics.json(state.client.upstream().stats(), cache);
+            body["journal"] = serde_json::to_value(state.journal.summary()).unwrap_or_default();
+            Ok(HttpResponse::Ok().json(body))
         }
         Err(e) => Err(e),
     };

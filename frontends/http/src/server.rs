@@ -2,6 +2,7 @@
 //! system, talking to it through the runtime's [`Client`].
 
 use crate::config::{ServeConfig, ServeError};
+use crate::journal_stats::JournalStats;
 use crate::metrics::Metrics;
 use crate::routes::{self, State};
 use crate::tls;
@@ -11,6 +12,7 @@ use lantern_actors::runtime::Client;
 use lantern_events::SessionId;
 use lantern_events::schema::{EndReason, FrontendKind};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 /// A listening proxy. Its requests form one journal session, opened at
@@ -21,6 +23,7 @@ pub struct Server {
     thread: Option<JoinHandle<std::io::Result<()>>>,
     client: Client,
     session: SessionId,
+    journal: Arc<JournalStats>,
 }
 
 impl Server {
@@ -30,7 +33,14 @@ impl Server {
         config.check()?;
         let tls = config.tls.as_ref().map(tls::server_config).transpose()?;
         let session = client.open_session(FrontendKind::Proxy, None);
-        let state = web::Data::new(State { client: client.clone(), session, config, metrics: Metrics::default() });
+        let journal = Arc::new(JournalStats::start(&client).map_err(|e| ServeError::Server(e.to_string()))?);
+        let state = web::Data::new(State {
+            client: client.clone(),
+            session,
+            config,
+            metrics: Metrics::default(),
+            journal: journal.clone(),
+        });
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("lantern-http".into())
@@ -73,11 +83,12 @@ impl Server {
             Ok(ok) => ok,
             Err(e) => {
                 let _ = thread.join();
+                journal.stop();
                 client.close_session(session, EndReason::Shutdown);
                 return Err(e);
             }
         };
-        Ok(Server { addrs, handle, thread: Some(thread), client, session })
+        Ok(Server { addrs, handle, thread: Some(thread), client, session, journal })
     }
 
     /// The addresses it listens on (the port chosen when 0 was asked).
@@ -113,6 +124,7 @@ impl Server {
             Ok(r) => r.map_err(|e| ServeError::Server(e.to_string())),
             Err(_) => Err(ServeError::Server("the server thread panicked".into())),
         };
+        self.journal.stop();
         self.client.close_session(self.session, EndReason::Shutdown);
         outcome
     }

@@ -454,6 +454,10 @@ fn count_tokens_health_stats_and_metrics(ctx: &Ctx) {
     assert!(stats["cache_results"]["hit-exact"].as_u64().unwrap() >= 4, "{stats}");
     assert!(stats["requests"]["/v1/messages"]["200"].as_u64().unwrap() >= 10, "{stats}");
     assert!(stats["widget_log"]["entries"].as_u64().unwrap() >= 3, "{stats}");
+    // The journal's projection, the one `lantern stats` and the window fold.
+    let journal = &stats["journal"];
+    assert!(journal["prompts"].as_u64().unwrap() >= 10, "{stats}");
+    assert!(journal["exact_hits"].as_u64().unwrap() >= 4, "{stats}");
     let metrics = raw(ctx.addr, &request("GET", "/metrics", &[("x-api-key", TOKEN)], b""));
     assert!(metrics.header("content-type").unwrap().starts_with("text/plain; version=0.0.4"));
     let text = metrics.text();

@@ -63,7 +63,7 @@ pub fn run(dir: &Path, args: &GatewayArgs, out: &mut impl Write) -> anyhow::Resu
     drop(control);
     drop(runtime);
     writeln!(out, "\n{}", style.bold("── this session ──"))?;
-    super::stats::gather(&*log, Some(session))?.print(out)?;
+    super::stats::print(&super::stats::gather(&*log, Some(session))?, out)?;
     if let Ok(c) = cache {
         super::stats::print_cache_stats(&c, out)?;
     }

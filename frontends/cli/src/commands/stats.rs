@@ -2,9 +2,8 @@
 
 use crate::gateway::{self, GatewayArgs};
 use lantern_actors::cache_bridge::{Cache, CacheStats};
-use lantern_events::schema::*;
-use lantern_events::{Envelope, SessionId};
-use std::collections::BTreeMap;
+use lantern_events::SessionId;
+use lantern_replay::stats::Stats;
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -25,156 +24,50 @@ pub struct Args {
     gateway: GatewayArgs,
 }
 
-/// Figures gathered from events.
-#[derive(Debug, Default, serde::Serialize)]
-pub struct Stats {
-    sessions: u64,
-    prompts: u64,
-    cache_checks: u64,
-    exact_hits: u64,
-    semantic_hits: u64,
-    misses: BTreeMap<&'static str, u64>,
-    decisions: BTreeMap<&'static str, u64>,
-    responses: BTreeMap<&'static str, u64>,
-    upstream_failures: u64,
-    upstream_input_tokens: u64,
-    upstream_output_tokens: u64,
-    prompt_cache_read_tokens: u64,
-    suggestions_offered: u64,
-    suggestions_acted: u64,
-    wrong_answer_flags: u64,
-    #[serde(skip)]
-    latency: BTreeMap<&'static str, Vec<u64>>,
-    latency_ms_p50: BTreeMap<&'static str, u64>,
-    latency_ms_p95: BTreeMap<&'static str, u64>,
+/// Prints the table of `stats`.
+pub fn print(stats: &Stats, out: &mut impl Write) -> std::io::Result<()> {
+    let s = stats.summary();
+    let c = &s.counts;
+    writeln!(out, "sessions {} · prompts {} · decisions {:?}", c.sessions, c.prompts, c.decisions)?;
+    writeln!(
+        out,
+        "cache: {} checks, {} exact + {} semantic hits ({:.0}% hit rate), misses {:?}",
+        c.cache_checks,
+        c.exact_hits,
+        c.semantic_hits,
+        s.hit_rate * 100.0,
+        c.misses
+    )?;
+    for (k, n) in &c.responses {
+        writeln!(
+            out,
+            "answers from {k}: {n} · latency p50 {} ms, p95 {} ms",
+            s.latency_ms_p50.get(k).copied().unwrap_or(0),
+            s.latency_ms_p95.get(k).copied().unwrap_or(0)
+        )?;
+    }
+    writeln!(
+        out,
+        "upstream: {} in / {} out tokens, {} read from Anthropic's prompt cache, {} failure(s)",
+        c.upstream_input_tokens, c.upstream_output_tokens, c.prompt_cache_read_tokens, c.upstream_failures
+    )?;
+    writeln!(
+        out,
+        "suggestions: {} offered, {} acted on · wrong-answer flags: {}",
+        c.suggestions_offered, c.suggestions_acted, c.wrong_answer_flags
+    )
 }
 
-impl Stats {
-    /// Counts one event.
-    pub fn add(&mut self, e: &Envelope) {
-        match &e.event {
-            Event::SessionStarted(_) => self.sessions += 1,
-            Event::PromptSubmitted(_) => self.prompts += 1,
-            Event::ApprovalDecided(d) => {
-                let k = match d.decision {
-                    Decision::Accepted => "accepted",
-                    Decision::Modified { .. } => "modified",
-                    Decision::Rejected => "original",
-                    Decision::TimedOut => "timed_out",
-                };
-                *self.decisions.entry(k).or_default() += 1;
-            }
-            Event::CacheChecked(c) => {
-                self.cache_checks += 1;
-                match &c.outcome {
-                    CacheOutcome::ExactHit { .. } => self.exact_hits += 1,
-                    CacheOutcome::SemanticHit { .. } => self.semantic_hits += 1,
-                    CacheOutcome::Miss { reason } => {
-                        let k = match reason {
-                            MissReason::Empty => "empty",
-                            MissReason::BelowThreshold { .. } => "below_threshold",
-                            MissReason::GuardRejected { .. } => "guard_rejected",
-                            MissReason::Disabled => "disabled",
-                            MissReason::Bypassed => "bypassed",
-                            MissReason::ExactOnly => "exact_only",
-                            MissReason::NoWords => "no_words",
-                            MissReason::Unavailable { .. } => "unavailable",
-                        };
-                        *self.misses.entry(k).or_default() += 1;
-                    }
-                }
-            }
-            Event::UpstreamCompleted(u) => {
-                self.upstream_input_tokens += u64::from(u.usage.input_tokens);
-                self.upstream_output_tokens += u64::from(u.usage.output_tokens);
-                self.prompt_cache_read_tokens += u64::from(u.usage.cache_read_input_tokens);
-            }
-            Event::UpstreamFailed(_) => self.upstream_failures += 1,
-            Event::ResponseDelivered(r) => {
-                let k = match r.source {
-                    ResponseSource::Cache => "cache",
-                    ResponseSource::Upstream => "upstream",
-                    ResponseSource::Offline => "offline",
-                };
-                *self.responses.entry(k).or_default() += 1;
-                self.latency.entry(k).or_default().push(r.latency_ms);
-            }
-            Event::SuggestionsOffered(_) => self.suggestions_offered += 1,
-            Event::SuggestionActed(_) => self.suggestions_acted += 1,
-            Event::FeedbackGiven(f) => {
-                if f.verdict == FeedbackVerdict::WrongAnswer {
-                    self.wrong_answer_flags += 1;
-                }
-            }
-            Event::RefinementProposed(_) | Event::RefinementSkipped(_) | Event::SessionEnded(_) => {}
-        }
-    }
-
-    fn finish(&mut self) {
-        for (k, v) in &mut self.latency {
-            v.sort_unstable();
-            let at = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
-            self.latency_ms_p50.insert(k, at(0.5));
-            self.latency_ms_p95.insert(k, at(0.95));
-        }
-    }
-
-    /// Share of cache checks that served an answer.
-    pub fn hit_rate(&self) -> f64 {
-        if self.cache_checks == 0 {
-            0.0
-        } else {
-            (self.exact_hits + self.semantic_hits) as f64 / self.cache_checks as f64
-        }
-    }
-
-    /// Prints the table.
-    pub fn print(&self, out: &mut impl Write) -> std::io::Result<()> {
-        writeln!(out, "sessions {} · prompts {} · decisions {:?}", self.sessions, self.prompts, self.decisions)?;
-        writeln!(
-            out,
-            "cache: {} checks, {} exact + {} semantic hits ({:.0}% hit rate), misses {:?}",
-            self.cache_checks,
-            self.exact_hits,
-            self.semantic_hits,
-            self.hit_rate() * 100.0,
-            self.misses
-        )?;
-        for (k, n) in &self.responses {
-            writeln!(
-                out,
-                "answers from {k}: {n} · latency p50 {} ms, p95 {} ms",
-                self.latency_ms_p50.get(k).copied().unwrap_or(0),
-                self.latency_ms_p95.get(k).copied().unwrap_or(0)
-            )?;
-        }
-        writeln!(
-            out,
-            "upstream: {} in / {} out tokens, {} read from Anthropic's prompt cache, {} failure(s)",
-            self.upstream_input_tokens,
-            self.upstream_output_tokens,
-            self.prompt_cache_read_tokens,
-            self.upstream_failures
-        )?;
-        writeln!(
-            out,
-            "suggestions: {} offered, {} acted on · wrong-answer flags: {}",
-            self.suggestions_offered, self.suggestions_acted, self.wrong_answer_flags
-        )
-    }
-}
-
-/// Gathers stats over the log, or one session of it.
+/// Folds the log, or one session of it, into the stats projection.
 pub fn gather(log: &dyn lantern_events::ReadLog, session: Option<SessionId>) -> anyhow::Result<Stats> {
     let mut stats = Stats::default();
     match session {
-        Some(s) => log.read_session(s)?.iter().for_each(|e| stats.add(e)),
+        Some(s) => log.read_session(s)?.iter().for_each(|e| stats.apply(e)),
         None => log.visit(1, u64::MAX, &mut |e| {
-            stats.add(&e);
+            stats.apply(&e);
             ControlFlow::Continue(())
         })?,
     }
-    stats.finish();
     Ok(stats)
 }
 
@@ -215,10 +108,10 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<()> 
             Ok(stats) => serde_json::json!({ "entries": stats.entries, "stats": stats }),
             Err(e) => serde_json::json!({ "error": e }),
         });
-        writeln!(out, "{}", serde_json::json!({ "log": stats, "cache": cache }))?;
+        writeln!(out, "{}", serde_json::json!({ "log": stats.summary(), "cache": cache }))?;
         return Ok(());
     }
-    stats.print(out)?;
+    print(&stats, out)?;
     match cache {
         Some(Ok(c)) => print_cache_stats(&c, out)?,
         Some(Err(e)) => writeln!(out, "cache store: not available ({e})")?,
