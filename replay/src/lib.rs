@@ -24,5 +24,6 @@ pub mod stats;
 pub mod synthetic;
 pub mod verify;
 pub mod whatif;
+pub mod words;
 
 pub use error::ReplayError;

@@ -3,6 +3,7 @@
 
 use crate::render;
 use lantern_events::schema::*;
+use lantern_replay::words;
 use similar::{ChangeTag, TextDiff};
 use std::io::Write;
 
@@ -65,17 +66,6 @@ pub fn word_diff(original: &str, refined: &str, style: Style) -> String {
     out
 }
 
-fn outlook(o: &PromptOutlook) -> String {
-    let sim = o.nearest_similarity.map(|s| format!(" {s:.2}")).unwrap_or_default();
-    match &o.verdict {
-        OutlookVerdict::ExactHit => "exact hit".into(),
-        OutlookVerdict::SemanticHit => format!("semantic hit{sim}"),
-        OutlookVerdict::GuardRejected { reason } => format!("near{sim}, refused ({reason})"),
-        OutlookVerdict::BelowThreshold => format!("miss (nearest{sim})"),
-        OutlookVerdict::NoCandidate => "miss (nothing close)".into(),
-    }
-}
-
 /// The approval panel: metrics, diff, changes, anchors.
 pub fn proposal(p: &RefinementProposed, style: Style, out: &mut impl Write) -> std::io::Result<()> {
     let (Some(original), Some(refined)) = (p.original.as_str(), p.refined.as_str()) else {
@@ -89,8 +79,8 @@ pub fn proposal(p: &RefinementProposed, style: Style, out: &mut impl Write) -> s
         p.quality.after.total,
         p.tokens_before,
         p.tokens_after,
-        outlook(&p.cache_outlook.original),
-        outlook(&p.cache_outlook.refined),
+        words::outlook(&p.cache_outlook.original),
+        words::outlook(&p.cache_outlook.refined),
     )?;
     if p.changes.is_empty() {
         writeln!(out, "  {}", style.dim("no changes proposed"))?;
@@ -100,7 +90,7 @@ pub fn proposal(p: &RefinementProposed, style: Style, out: &mut impl Write) -> s
         writeln!(out, "  │ {line}")?;
     }
     for c in &p.changes {
-        writeln!(out, "  • {:?}: {} ({:+} tokens)", c.kind, c.description, c.tokens_added)?;
+        writeln!(out, "  • {}: {} ({:+} tokens)", words::change_kind(c.kind), c.description, c.tokens_added)?;
     }
     for a in &p.anchors {
         writeln!(
@@ -112,39 +102,6 @@ pub fn proposal(p: &RefinementProposed, style: Style, out: &mut impl Write) -> s
     let rubric: Vec<String> =
         p.quality.after.criteria.iter().map(|c| format!("{} {}/{}", c.name, c.points, c.max_points)).collect();
     writeln!(out, "  {}", style.dim(&format!("rubric (refined): {}", rubric.join(", "))))
-}
-
-/// Where an answer came from, in words.
-pub fn source(cache: Option<&CacheChecked>, upstream: Option<&UpstreamCompleted>, r: &ResponseDelivered) -> String {
-    match (r.source, cache.map(|c| &c.outcome)) {
-        (ResponseSource::Cache, Some(CacheOutcome::ExactHit { .. })) => "cache: exact hit".into(),
-        (ResponseSource::Cache, Some(CacheOutcome::SemanticHit { similarity, matched_prompt, .. })) => format!(
-            "cache: semantic hit {similarity:.3}{}",
-            matched_prompt.as_ref().map(|m| format!(", matched {}", render::excerpt(m, 60))).unwrap_or_default()
-        ),
-        (ResponseSource::Cache, _) => "cache".into(),
-        (ResponseSource::Offline, _) => "offline (no API key configured; nothing was sent anywhere)".into(),
-        (ResponseSource::Upstream, _) => match upstream {
-            Some(u) => format!(
-                "upstream {} · {} in / {} out tokens · {} attempt(s) · {} ms",
-                u.model, u.usage.input_tokens, u.usage.output_tokens, u.attempts, u.latency_ms
-            ),
-            None => "upstream".into(),
-        },
-    }
-}
-
-/// Why the cache did not answer, when it did not.
-pub fn miss_note(cache: &CacheChecked) -> Option<String> {
-    match &cache.outcome {
-        CacheOutcome::Miss { reason: MissReason::GuardRejected { best, reason } } => {
-            Some(format!("cache refused a near match ({best:.3}): {reason}"))
-        }
-        CacheOutcome::Miss { reason: MissReason::BelowThreshold { best } } => {
-            Some(format!("cache miss: nearest {best:.3} is below the threshold"))
-        }
-        _ => None,
-    }
 }
 
 /// The suggestions, numbered, with their metadata line.

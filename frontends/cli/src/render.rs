@@ -2,25 +2,12 @@
 
 use lantern_events::Timestamp;
 use lantern_events::schema::*;
-
-/// `2025-11-21 04:40` (UTC).
-pub fn minute(t: Timestamp) -> String {
-    let s = t.to_string();
-    format!("{} {}", &s[..10], &s[11..16])
-}
+use lantern_replay::words::miss;
+pub use lantern_replay::words::{frontend, minute};
 
 /// `04:40:00.250` (UTC).
 pub fn clock(t: Timestamp) -> String {
     t.to_string()[11..23].to_owned()
-}
-
-/// Lower-case frontend name.
-pub fn frontend(f: FrontendKind) -> &'static str {
-    match f {
-        FrontendKind::Cli => "cli",
-        FrontendKind::Desktop => "desktop",
-        FrontendKind::Proxy => "proxy",
-    }
 }
 
 /// First line of a text, shortened to `max` characters.
@@ -32,19 +19,6 @@ pub fn excerpt(t: &Text, max: usize) -> String {
         s.push('…');
     }
     format!("{s:?}")
-}
-
-fn miss(reason: &MissReason) -> String {
-    match reason {
-        MissReason::Empty => "miss (cache empty for this context)".into(),
-        MissReason::BelowThreshold { best } => format!("miss (nearest {best:.3} below threshold)"),
-        MissReason::GuardRejected { best, reason } => format!("miss (nearest {best:.3} refused: {reason})"),
-        MissReason::Disabled => "miss (cache disabled)".into(),
-        MissReason::Bypassed => "miss (bypassed by request)".into(),
-        MissReason::ExactOnly => "miss (no exact match; semantic matching off)".into(),
-        MissReason::NoWords => "miss (no exact match; no words to match on, so exact matches only)".into(),
-        MissReason::Unavailable { message } => format!("miss (cache unavailable: {message})"),
-    }
 }
 
 /// One line describing an event.
@@ -75,19 +49,10 @@ pub fn describe(event: &Event) -> String {
             r.refiner.config_hash
         ),
         Event::RefinementSkipped(r) => format!("not refined: {}; sent as it came", r.reason.describe()),
-        Event::ApprovalDecided(a) => {
-            let who = match a.by {
-                Decider::User => "user".to_owned(),
-                Decider::Policy(p) => format!("policy {p:?}").to_lowercase(),
-            };
-            let what = match &a.decision {
-                Decision::Accepted => "accepted the refinement".to_owned(),
-                Decision::Modified { text } => format!("sent an edited prompt {}", excerpt(text, 40)),
-                Decision::Rejected => "kept the original".to_owned(),
-                Decision::TimedOut => "timed out; original sent".to_owned(),
-            };
-            format!("{who} {what}")
-        }
+        Event::ApprovalDecided(a) => match &a.decision {
+            Decision::Modified { text } => format!("{} {}", lantern_replay::words::decision(a), excerpt(text, 40)),
+            _ => lantern_replay::words::decision(a),
+        },
         Event::CacheChecked(c) => {
             let outcome = match &c.outcome {
                 CacheOutcome::ExactHit { entry } => format!("exact hit ({})", entry.0),

@@ -20,10 +20,10 @@ fn demo_runs_the_pipeline_and_sessions_and_replay_read_it_back() {
     let demo = lantern(&data, &["demo"]);
     assert!(demo.status.success(), "{}", stderr(&demo));
     let text = stdout(&demo);
-    assert!(text.contains("[cache: exact hit]"), "{text}");
-    assert!(text.contains("[cache: semantic hit"), "{text}");
-    assert!(text.contains("cache refused a near match"), "{text}");
-    assert!(text.contains("AttachedSelection"), "{text}");
+    assert!(text.contains("[Cache: exact hit · entry "), "{text}");
+    assert!(text.contains("[Cache: semantic hit · similarity "), "{text}");
+    assert!(text.contains("The cache refused a near match"), "{text}");
+    assert!(text.contains("• selection: "), "{text}");
     assert!(text.contains("re-run on the 5 logged prompt(s): 5 identical, 0 determinism bug(s)"), "{text}");
 
     // The log on disk holds the session the demo printed.

@@ -7,6 +7,8 @@ use lantern_actors::handle::Handle;
 use lantern_actors::pipeline::{Ask, Settings};
 use lantern_events::schema::*;
 use lantern_events::{Follow, ReadLog, RequestId};
+use lantern_replay::chain::Chains;
+use lantern_replay::words;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -167,8 +169,8 @@ pub fn submit_and_follow(
 ) -> anyhow::Result<bool> {
     let (request, session, policy) = (ask.request, ask.session, ask.policy);
     client.submit(ask);
-    let mut cache = None;
-    let mut upstream = None;
+    // The chain, folded by the reducer every frontend uses.
+    let mut chains = Chains::default();
     let mut delivered = false;
     loop {
         // Upstream calls may take minutes; after the answer, suggestions come at once.
@@ -179,6 +181,7 @@ pub fn submit_and_follow(
             }
             bail!("no progress on request {request} within {} s", limit.as_secs());
         };
+        chains.apply(&e);
         if let Mode::Json = mode
             && e.session == session
         {
@@ -198,28 +201,15 @@ pub fn submit_and_follow(
                     client.decide(request, decision);
                 }
             }
-            Event::ApprovalDecided(d) if style.is_some() => {
-                let what = match &d.decision {
-                    Decision::Accepted => "the refined prompt",
-                    Decision::Modified { .. } => "your edited prompt",
-                    Decision::Rejected => "the original prompt",
-                    Decision::TimedOut => "the original prompt (no decision in time)",
-                };
-                let by = match d.by {
-                    Decider::User => "you".to_owned(),
-                    Decider::Policy(p) => format!("policy {}", format!("{p:?}").to_lowercase()),
-                };
-                writeln!(out, "→ sending {what}, decided by {by}")?;
-            }
-            Event::CacheChecked(c) => cache = Some(c.clone()),
-            Event::UpstreamCompleted(u) => upstream = Some(u.clone()),
+            Event::ApprovalDecided(d) if style.is_some() => writeln!(out, "→ {}", words::decision(d))?,
             Event::ResponseDelivered(r) => {
                 delivered = true;
                 if let Some(style) = style {
-                    if let Some(note) = cache.as_ref().and_then(present::miss_note) {
+                    let chain = chains.get(request);
+                    if let Some(note) = chain.and_then(|c| c.cache.as_ref()).and_then(|c| words::miss_note(&c.event)) {
                         writeln!(out, "  {}", style.dim(&note))?;
                     }
-                    let src = present::source(cache.as_ref(), upstream.as_ref(), r);
+                    let src = chain.and_then(words::chain_source).unwrap_or_else(|| words::source(r, None, None));
                     writeln!(out, "{}  {}", style.bold("Answer"), style.dim(&format!("[{src}] #{}", e.seq)))?;
                     writeln!(out, "{}", r.text.display())?;
                 }
