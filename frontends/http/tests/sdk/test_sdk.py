@@ -383,10 +383,14 @@ def test_the_token_file_is_private_and_secrets_stay_out_of_the_data_dir(
     ask(client, fresh("anything"))
     mode = stat.S_IMODE(os.stat(proxy.data_dir / "proxy-token").st_mode)
     assert mode == 0o600
+    # The control socket: no content to read, and only its owner may connect.
+    sock = os.stat(proxy.data_dir / "control.sock")
+    assert stat.S_ISSOCK(sock.st_mode) and stat.S_IMODE(sock.st_mode) == 0o600
     for root, _, files in os.walk(proxy.data_dir):
         for name in files:
-            if name == "proxy-token":
+            path = proxy.data_dir / root / name
+            if name == "proxy-token" or not stat.S_ISREG(os.stat(path).st_mode):
                 continue
-            data = (proxy.data_dir / root / name).read_bytes()
+            data = path.read_bytes()
             assert UPSTREAM_KEY.encode() not in data, name
             assert proxy.token.encode() not in data, name
