@@ -24,9 +24,9 @@ pub enum OpenError {
     },
     /// Another process has the log open for writing.
     #[error(
-        "{path} is held by another Lantern process that serves no control endpoint (a `lantern ask`, `ui` or `demo` \
-         running its own pipeline), or by a `lantern serve` while this command needs the file itself \
-         (`lantern log check|repair`); stop that process or use another --data-dir"
+        "{path} is held by another Lantern process that does not answer on the data dir's control socket (one \
+         starting or stopping, or one that could not open the socket), or this command needs the file to itself \
+         (`lantern log check|repair` while `lantern serve` runs); wait for it, stop it, or use another --data-dir"
     )]
     Locked {
         /// The log file.

@@ -125,14 +125,20 @@ pub struct Delivery {
 #[derive(Debug, Clone, Default)]
 struct Open {
     session: Option<SessionId>,
+    /// The prompt as submitted, estimated (what goes up when nothing refines it).
+    submitted: Option<u32>,
     tokens: Option<(u32, u32)>,
     sent_tokens: Option<u32>,
     hit: bool,
 }
 
-/// The projection: the counters, and the series the window draws.
+/// The projection: the counters, and the series the window draws (kept
+/// unless made with [`Stats::counters_only`]).
 #[derive(Debug, Clone, Default)]
 pub struct Stats {
+    /// Keeps no series (lookups, deliveries, savings over time): for a
+    /// long-running server, whose memory must not grow with its log.
+    counters_only: bool,
     /// The counters.
     pub counts: Counts,
     /// Every cache lookup, in log order.
@@ -199,6 +205,12 @@ pub fn decision_name(d: &Decision) -> &'static str {
 }
 
 impl Stats {
+    /// A projection that keeps the counters and the savings total only: its
+    /// [`Summary`] has no latencies.
+    pub fn counters_only() -> Self {
+        Stats { counters_only: true, ..Stats::default() }
+    }
+
     /// Folds every envelope of `events`.
     pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Envelope>) -> Self {
         let mut s = Stats::default();
@@ -211,6 +223,13 @@ impl Stats {
         self.count(e);
         let Some(request) = e.request else { return };
         match &e.event {
+            Event::PromptSubmitted(p) => {
+                let tokens = match &p.text {
+                    Text::Full(s) => estimate_tokens(s),
+                    Text::Withheld { chars, .. } => chars.div_ceil(4),
+                };
+                self.open.entry(request).or_default().submitted = Some(tokens);
+            }
             Event::RefinementProposed(p) => {
                 let open = self.open.entry(request).or_default();
                 open.tokens = Some((p.tokens_before, p.tokens_after));
@@ -229,13 +248,17 @@ impl Stats {
             }
             Event::CacheChecked(c) => {
                 let hit = !matches!(c.outcome, CacheOutcome::Miss { .. });
-                self.lookups.push(Lookup { at: e.at, hit });
+                if !self.counters_only {
+                    self.lookups.push(Lookup { at: e.at, hit });
+                }
                 let open = self.open.entry(request).or_default();
                 open.hit = hit;
                 open.session = Some(e.session);
             }
             Event::ResponseDelivered(r) => {
-                self.deliveries.push(Delivery { at: e.at, source: r.source, latency_ms: r.latency_ms });
+                if !self.counters_only {
+                    self.deliveries.push(Delivery { at: e.at, source: r.source, latency_ms: r.latency_ms });
+                }
                 let Some(open) = self.open.remove(&request) else { return };
                 if !open.hit {
                     return;
@@ -245,10 +268,13 @@ impl Stats {
                     Text::Full(s) => estimate_tokens(s),
                     Text::Withheld { chars, .. } => chars.div_ceil(4),
                 };
-                let saved = u64::from(open.sent_tokens.unwrap_or(0)) + u64::from(answer);
+                let sent = open.sent_tokens.or(open.submitted).unwrap_or(0);
+                let saved = u64::from(sent) + u64::from(answer);
                 self.saved_total += saved;
-                self.saved_over_time.push((e.at, self.saved_total));
-                *self.saved_by_session.entry(open.session.unwrap_or(e.session)).or_default() += saved;
+                if !self.counters_only {
+                    self.saved_over_time.push((e.at, self.saved_total));
+                    *self.saved_by_session.entry(open.session.unwrap_or(e.session)).or_default() += saved;
+                }
             }
             Event::UpstreamFailed(_) => {
                 self.open.remove(&request);
@@ -396,6 +422,31 @@ mod tests {
         let summary = st.summary();
         assert_eq!((summary.latency_ms_p50["cache"], summary.latency_ms_p50["offline"]), (2, 300));
         assert_eq!(summary.tokens_saved_estimate, saved);
+    }
+
+    #[test]
+    fn a_hit_on_a_chain_nothing_refined_saves_the_prompt_as_submitted() {
+        let (s, r) = (SessionId::new(), RequestId::new());
+        let submitted = Event::PromptSubmitted(PromptSubmitted {
+            text: "what does this flag do".into(),
+            model: "m".into(),
+            context: PromptContext::default(),
+            origin: PromptOrigin::Typed,
+        });
+        let skipped = Event::RefinementSkipped(RefinementSkipped { reason: SkipReason::NoMessages });
+        let events = [
+            env(1, s, r, submitted),
+            env(2, s, r, skipped),
+            env(3, s, r, checked(CacheOutcome::ExactHit { entry: EntryId("e".into()) })),
+            env(4, s, r, delivered(ResponseSource::Cache, "it sets the mode", 1)),
+        ];
+        let saved = u64::from(estimate_tokens("what does this flag do") + estimate_tokens("it sets the mode"));
+        assert_eq!(Stats::from_events(&events).tokens_saved(), saved);
+        let mut lean = Stats::counters_only();
+        events.iter().for_each(|e| lean.apply(e));
+        assert_eq!((lean.tokens_saved(), lean.counts.exact_hits), (saved, 1));
+        assert!(lean.deliveries.is_empty() && lean.lookups.is_empty(), "counters only keeps no series");
+        assert_eq!(lean.counts.check(), Ok(()));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, bail};
 use lantern_control::{Found, Holder};
-use lantern_events::{EventLog, LOG_FILE, ReadLog};
+use lantern_events::{EventLog, LOG_FILE, OpenError, ReadLog};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -37,33 +37,77 @@ impl std::ops::Deref for Reading {
     }
 }
 
-/// The running Lantern holding `dir`'s log, if there is one. A socket a
-/// crashed holder left behind is removed, and said so on stderr.
+/// How long a command waits for a holder that is starting (it holds the
+/// log but does not listen yet) before saying the log is held.
+const STARTING: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The running Lantern holding `dir`'s log, if one listens.
 pub fn holder(dir: &Path) -> anyhow::Result<Option<Arc<Holder>>> {
     match Holder::find(dir)? {
         Found::Holder(h) => Ok(Some(h)),
-        Found::Nobody => Ok(None),
-        Found::RemovedStale(socket) => {
-            eprintln!(
-                "lantern: removed {}, left by a Lantern that stopped without closing it (killed or crashed); \
-                 reading the log directly",
-                socket.display()
-            );
-            Ok(None)
-        }
+        Found::Nobody | Found::Stale(_) => Ok(None),
+    }
+}
+
+/// The running Lantern whose pipeline a prompt can go through, if one
+/// holds `dir`; an error if the holder serves reads only.
+pub fn pipeline_holder(dir: &Path) -> anyhow::Result<Option<Arc<Holder>>> {
+    match holder(dir)? {
+        Some(h) if !h.runs_pipeline() => anyhow::bail!(
+            "{} is held by a `lantern ask` or `lantern demo` under way (pid {}), which serves reads but takes no \
+             prompts; run this again when it ends, or use another --data-dir",
+            dir.display(),
+            h.pid()
+        ),
+        found => Ok(found),
     }
 }
 
 /// Opens the log for commands that only look: through its holder when a
-/// Lantern holds it, else read-only here.
+/// Lantern holds it, else read-only here. A socket left by a holder that
+/// died is removed (once the log is open here, no holder can be running)
+/// and said so on stderr.
 ///
 /// A log with damaged frames still opens; the damage is said once on
 /// stderr. Reads of other events work; a read that reaches a damaged one
 /// fails, naming its seqs.
 pub fn open_for_reading(dir: &Path) -> anyhow::Result<Reading> {
-    let reading = match holder(dir)? {
-        Some(h) => Reading { log: Box::new(h.log()), holder: Some(h) },
-        None => Reading { log: Box::new(EventLog::open_read_only(&dir.join(LOG_FILE))?), holder: None },
+    let deadline = std::time::Instant::now() + STARTING;
+    let reading = loop {
+        let found = Holder::find(dir)?;
+        if let Found::Holder(h) = found {
+            break Reading { log: Box::new(h.log()), holder: Some(h) };
+        }
+        match EventLog::open_read_only(&dir.join(LOG_FILE)) {
+            Ok(log) => {
+                if let Found::Stale(socket) = found {
+                    match std::fs::remove_file(&socket) {
+                        Ok(()) => eprintln!(
+                            "lantern: removed {}, left by a Lantern that stopped without closing it (killed or \
+                             crashed); reading the log directly",
+                            socket.display()
+                        ),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => eprintln!("lantern: warning: cannot remove the stale {}: {e}", socket.display()),
+                    }
+                }
+                break Reading { log: Box::new(log), holder: None };
+            }
+            // A holder that is starting holds the log before it listens.
+            Err(OpenError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => {
+                if let Found::Stale(socket) = found {
+                    eprintln!(
+                        "lantern: {} was left by a Lantern that stopped without closing it (killed or crashed); \
+                         the next `lantern serve` replaces it",
+                        socket.display()
+                    );
+                }
+                return Err(e.into());
+            }
+        }
     };
     if let Some(damage) = reading.damage() {
         eprintln!(

@@ -107,11 +107,30 @@ pub struct Started {
     pub log: Arc<EventLog>,
 }
 
-/// Opens the control endpoint on `dir` for other commands. If it cannot be
-/// opened the command goes on without it, and says what others will miss.
-pub fn serve_control(dir: &Path, log: &Arc<EventLog>, client: Client) -> Option<ControlServer> {
-    match ControlServer::start(dir, log.clone(), Some(client)) {
-        Ok(c) => Some(c),
+/// What a command holding the data dir offers other commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offer {
+    /// Reads only: a short command (`ask`, `demo`), whose pipeline stops
+    /// when it ends, must not take others' prompts.
+    Reads,
+    /// Reads and its pipeline (`serve`, a window).
+    Pipeline,
+}
+
+/// Opens the control endpoint on `dir` for other commands (with `client`'s
+/// pipeline, if given). If it cannot be opened the command goes on without
+/// it, and says what others will miss.
+pub fn serve_control(dir: &Path, log: &Arc<EventLog>, client: Option<Client>) -> Option<ControlServer> {
+    match ControlServer::start(dir, log.clone(), client) {
+        Ok(c) => {
+            if c.replaced_stale() {
+                eprintln!(
+                    "lantern: replaced {}, left by a Lantern that stopped without closing it (killed or crashed)",
+                    c.path().display()
+                );
+            }
+            Some(c)
+        }
         Err(e) => {
             eprintln!("lantern: warning: other lantern commands cannot use {} while this one runs: {e}", dir.display());
             None
@@ -121,7 +140,7 @@ pub fn serve_control(dir: &Path, log: &Arc<EventLog>, client: Client) -> Option<
 
 /// Opens the log and starts the actors and Widget-Log over `data_dir`, and
 /// the control endpoint through which other commands reach them.
-pub fn start(data_dir: &Path, args: &GatewayArgs, settings: Settings) -> anyhow::Result<Started> {
+pub fn start(data_dir: &Path, args: &GatewayArgs, settings: Settings, offer: Offer) -> anyhow::Result<Started> {
     if args.privacy == PrivacyLevel::Off {
         bail!(
             "--privacy off journals nothing, and this command shows you what the journal records; \
@@ -137,7 +156,7 @@ pub fn start(data_dir: &Path, args: &GatewayArgs, settings: Settings) -> anyhow:
         settings: args.apply(settings),
     };
     let runtime = Runtime::start(log.clone(), config)?;
-    let control = serve_control(data_dir, &log, runtime.client());
+    let control = serve_control(data_dir, &log, (offer == Offer::Pipeline).then(|| runtime.client()));
     Ok(Started { control, runtime, log })
 }
 

@@ -202,15 +202,27 @@ fn a_socket_left_by_a_killed_server_is_cleaned_up_with_a_message() {
     assert!(data.join("control.sock").exists(), "kill -9 leaves the socket");
 
     let o = lantern(&data, &["sessions"]);
-    assert!(stderr(&o).contains("control.sock, left by a Lantern that stopped without closing it"), "{}", stderr(&o));
-    assert!(!data.join("control.sock").exists());
+    assert!(
+        stderr(&o).contains("control.sock was left by a Lantern that stopped without closing it"),
+        "{}",
+        stderr(&o)
+    );
     // The log itself was not closed either; the message says how it recovers.
     assert!(stderr(&o).contains("not closed cleanly"), "{}", stderr(&o));
+    assert!(data.join("control.sock").exists(), "only a holder of the log removes it");
 
-    // A new server takes over (recovering the log), and is found again.
+    // A new server takes over (recovering the log and replacing the socket), and is found again.
     let mut again = serve(&data);
     let o = lantern(&data, &["sessions"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stderr(&o).contains("left by a Lantern"), "{}", stderr(&o));
     assert!(stop(&mut again, "-TERM"));
+    assert!(!data.join("control.sock").exists());
+
+    // A stale socket over a log that was closed cleanly: a reader removes it.
+    drop(std::os::unix::net::UnixListener::bind(data.join("control.sock")).unwrap());
+    let o = lantern(&data, &["sessions"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("removed") && stderr(&o).contains("control.sock, left by a Lantern"), "{}", stderr(&o));
+    assert!(!data.join("control.sock").exists());
 }

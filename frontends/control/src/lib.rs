@@ -71,6 +71,18 @@ pub enum ControlError {
         /// What it said.
         detail: String,
     },
+    /// The holder accepted the connection but did not answer (stopped with
+    /// Ctrl-Z or SIGSTOP, or hung).
+    #[error(
+        "the Lantern holding {path} did not answer within {} s (is it stopped, e.g. with Ctrl-Z?); resume or stop it",
+        waited.as_secs()
+    )]
+    Unresponsive {
+        /// The socket.
+        path: PathBuf,
+        /// How long it was given.
+        waited: std::time::Duration,
+    },
     /// The holder went away, or a frame did not decode.
     #[error("lost the connection to the Lantern holding {path}: {source}")]
     Lost {

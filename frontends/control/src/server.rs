@@ -5,8 +5,8 @@
 use crate::wire::{self, PROTOCOL, Reply, Request};
 use crate::{ControlError, SOCKET_FILE, SocketState, socket_state};
 use lantern_actors::runtime::Client;
-use lantern_events::{EventLog, Recv};
-use std::io::{BufReader, BufWriter};
+use lantern_events::{Envelope, EventLog, ReadError, Recv};
+use std::io::{BufReader, BufWriter, Write};
 use std::net::Shutdown;
 use std::ops::ControlFlow;
 use std::os::unix::fs::PermissionsExt;
@@ -31,6 +31,7 @@ pub struct ControlServer {
     /// the socket file was removed under it).
     listening: UnixListener,
     connections: Connections,
+    replaced_stale: bool,
 }
 
 /// Open connections: a handle on each socket (to end it) and its thread.
@@ -48,11 +49,17 @@ impl ControlServer {
     /// cannot both be running).
     pub fn start(dir: &Path, log: Arc<EventLog>, client: Option<Client>) -> Result<Self, ControlError> {
         let path = dir.join(SOCKET_FILE);
-        match socket_state(&path)? {
-            SocketState::Absent => {}
-            SocketState::Stale => std::fs::remove_file(&path).map_err(|e| ControlError::io(&path, e))?,
+        // Only the log's holder removes a stale socket: holding the log, it
+        // knows no other holder is alive.
+        let replaced_stale = match socket_state(&path)? {
+            SocketState::Absent => false,
+            SocketState::Stale => match std::fs::remove_file(&path) {
+                Ok(()) => true,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+                Err(e) => return Err(ControlError::io(&path, e)),
+            },
             SocketState::Live => return Err(ControlError::AlreadyServed { path }),
-        }
+        };
         let listener = UnixListener::bind(&path).map_err(|e| ControlError::bind(&path, e))?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
             .map_err(|e| ControlError::io(&path, e))?;
@@ -65,12 +72,17 @@ impl ControlServer {
             .name("lantern-control".into())
             .spawn(move || accept_loop(listener, served, flag, open))
             .map_err(|e| ControlError::io(&path, e))?;
-        Ok(ControlServer { path, stop, accept: Some(accept), listening, connections })
+        Ok(ControlServer { path, stop, accept: Some(accept), listening, connections, replaced_stale })
     }
 
     /// Where the socket is.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether it replaced a socket left by a holder that died.
+    pub fn replaced_stale(&self) -> bool {
+        self.replaced_stale
     }
 }
 
@@ -160,15 +172,28 @@ fn serve_connection(stream: UnixStream, served: &Served) -> std::io::Result<()> 
         Some(_) => return wire::send(&mut writer, &Reply::Failed("a connection starts with Hello".into())),
         None => return Ok(()),
     }
-    let hello =
-        Reply::Hello { protocol: PROTOCOL, pid: std::process::id(), log_path: served.log.path().display().to_string() };
+    let hello = Reply::Hello {
+        protocol: PROTOCOL,
+        pid: std::process::id(),
+        log_path: served.log.path().display().to_string(),
+        pipeline: served.client.is_some(),
+    };
     wire::send(&mut writer, &hello)?;
     while let Some(request) = wire::recv::<Request>(&mut reader)? {
         if let Request::Follow { from } = request {
             return stream_events(served, from, &mut writer);
         }
-        let reply = answer(served, request);
-        wire::send(&mut writer, &reply)?;
+        match read(&served.log, request, &mut writer)? {
+            None => {}
+            Some(op) => {
+                let reply = match &served.client {
+                    Some(client) => self::op(client, op),
+                    None => failed("this Lantern holds the log but runs no pipeline"),
+                };
+                wire::queue(&mut writer, &reply)?;
+            }
+        }
+        writer.flush()?;
     }
     Ok(())
 }
@@ -177,38 +202,45 @@ fn failed(e: impl std::fmt::Display) -> Reply {
     Reply::Failed(e.to_string())
 }
 
-fn answer(served: &Served, request: Request) -> Reply {
-    let request = match read(&served.log, request) {
-        Ok(reply) => return reply,
-        Err(op) => op,
-    };
-    match &served.client {
-        Some(client) => op(client, request),
-        None => failed("this Lantern holds the log but runs no pipeline"),
-    }
-}
-
-/// Answers a read; any other request is handed back.
-fn read(log: &EventLog, request: Request) -> Result<Reply, Request> {
-    Ok(match request {
+/// Answers a read into `w` (events one frame each, then `End`); any other
+/// request is handed back.
+fn read(log: &EventLog, request: Request, w: &mut impl Write) -> std::io::Result<Option<Request>> {
+    let reply = match request {
         Request::Hello { .. } => failed("Hello was already said"),
         Request::Follow { .. } => failed("Follow is answered by a stream"),
         Request::LastSeq => log.last_seq().map_or_else(failed, Reply::Seq),
         Request::Range { from, to, max } => {
-            let mut events = Vec::new();
+            let (mut sent, mut io) = (0u32, Ok(()));
             let read = log.visit_range(from..=to, |e| {
-                events.push(e);
-                if events.len() >= max as usize { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+                io = wire::queue(w, &Reply::Event(Box::new(e)));
+                sent += 1;
+                if io.is_err() || sent >= max { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
             });
-            Reply::Events { events, error: read.err().map(|e| e.to_string()) }
+            io?;
+            Reply::End(read.err().map(|e| e.to_string()))
         }
-        Request::Session(s) => events(log.read_session(s)),
-        Request::Chain(r) => events(log.read_request(r)),
+        Request::Session(s) => events(log.read_session(s), w)?,
+        Request::Chain(r) => events(log.read_request(r), w)?,
         Request::Sessions => log.sessions().map_or_else(failed, Reply::Sessions),
         Request::Summary(s) => log.session_summary(s).map_or_else(failed, Reply::Summary),
         Request::Damage => Reply::Damage(log.damage()),
-        other => return Err(other),
-    })
+        other => return Ok(Some(other)),
+    };
+    wire::queue(w, &reply)?;
+    Ok(None)
+}
+
+/// Writes `read`'s events one frame each; returns the closing `End`.
+fn events(read: Result<Vec<Envelope>, ReadError>, w: &mut impl Write) -> std::io::Result<Reply> {
+    match read {
+        Ok(events) => {
+            for e in events {
+                wire::queue(w, &Reply::Event(Box::new(e)))?;
+            }
+            Ok(Reply::End(None))
+        }
+        Err(e) => Ok(Reply::End(Some(e.to_string()))),
+    }
 }
 
 /// Hands an op to the pipeline; its effects follow in the journal.
@@ -237,13 +269,6 @@ fn op(client: &Client, request: Request) -> Reply {
             Reply::Done
         }
         other => failed(format!("{other:?} is not an op")),
-    }
-}
-
-fn events(read: Result<Vec<lantern_events::Envelope>, lantern_events::ReadError>) -> Reply {
-    match read {
-        Ok(events) => Reply::Events { events, error: None },
-        Err(e) => failed(e),
     }
 }
 

@@ -1,7 +1,9 @@
 //! The control protocol: length-prefixed bincode frames on a Unix socket.
 //!
 //! A connection starts with [`Request::Hello`]. After that it either asks
-//! ([`Request`] → one [`Reply`] each, in order), or, after
+//! ([`Request`] → one [`Reply`] each, in order; a read of events is
+//! answered by one [`Reply::Event`] frame per event and a final
+//! [`Reply::End`], so that no frame holds more than one event), or, after
 //! [`Request::Follow`], receives a stream of [`Reply::Event`]s, with
 //! [`Reply::Alive`] while nothing commits and [`Reply::Closed`] at the end.
 
@@ -14,8 +16,9 @@ use std::io::{self, Read, Write};
 
 /// Version of this protocol; both ends must speak the same one.
 pub const PROTOCOL: u32 = 1;
-/// The largest frame either end accepts (a chunk of events is far smaller).
-const MAX_FRAME: usize = 256 << 20;
+/// The largest frame either end accepts: one event (a record is at most
+/// 16 MiB) with room to spare.
+const MAX_FRAME: usize = 64 << 20;
 /// Events per [`Request::Range`] answer.
 pub const RANGE_CHUNK: u32 = 4096;
 
@@ -113,16 +116,14 @@ pub enum Reply {
         pid: u32,
         /// The log file it holds.
         log_path: String,
+        /// Whether it runs a pipeline (takes ops), or only serves reads.
+        pipeline: bool,
     },
     /// A seq.
     Seq(u64),
-    /// Events, and the error that stopped the read early, if one did.
-    Events {
-        /// What was read, in order.
-        events: Vec<Envelope>,
-        /// Why the read stopped before the end, word for word.
-        error: Option<String>,
-    },
+    /// The end of a read of events (each came as a [`Reply::Event`]), and
+    /// the error that stopped it early, if one did, word for word.
+    End(Option<String>),
     /// Session summaries.
     Sessions(Vec<SessionSummary>),
     /// One session's summary.
@@ -137,7 +138,7 @@ pub enum Reply {
     Done,
     /// The request failed; the holder's message, word for word.
     Failed(String),
-    /// One event of a subscription.
+    /// One event of a read, or of a subscription.
     Event(Box<Envelope>),
     /// A subscription with nothing new (sent twice a second, so that a
     /// client that has gone is noticed).
@@ -150,15 +151,20 @@ fn config() -> bincode::config::Configuration {
     bincode::config::standard()
 }
 
-/// Writes one frame.
+/// Writes one frame and flushes.
 pub fn send<T: Serialize>(w: &mut impl Write, value: &T) -> io::Result<()> {
-    let body = bincode::serde::encode_to_vec(value, config()).map_err(io::Error::other)?;
-    let len = u32::try_from(body.len()).map_err(|_| io::Error::other("frame too large"))?;
-    let mut frame = Vec::with_capacity(4 + body.len());
-    frame.extend_from_slice(&len.to_le_bytes());
-    frame.extend_from_slice(&body);
-    w.write_all(&frame)?;
+    queue(w, value)?;
     w.flush()
+}
+
+/// Writes one frame into `w`'s buffer (flush to send).
+pub fn queue<T: Serialize>(w: &mut impl Write, value: &T) -> io::Result<()> {
+    let body = bincode::serde::encode_to_vec(value, config()).map_err(io::Error::other)?;
+    if body.len() > MAX_FRAME {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("a {}-byte frame is too large", body.len())));
+    }
+    w.write_all(&(body.len() as u32).to_le_bytes())?;
+    w.write_all(&body)
 }
 
 /// Reads one frame; `None` at a clean end of stream.

@@ -129,9 +129,11 @@ fn follow_while_appending(pre: usize, concurrent: usize, batch: usize, from: u64
     assert_eq!(seen, (from.max(1)..=total).collect::<Vec<_>>());
     assert_eq!(sub.next_seq(), (total + 1).max(from));
     assert!(matches!(sub.recv_timeout(Duration::from_millis(50)).unwrap(), Recv::Timeout));
-    // The holder stopping ends the subscription, and frees the log.
+    // The holder stopping ends the subscription with an error that says so
+    // (not as a closed log), and frees the log.
     drop(server);
-    assert!(matches!(sub.recv_timeout(Duration::from_secs(5)).unwrap(), Recv::Closed));
+    let stopped = sub.recv_timeout(Duration::from_secs(5)).unwrap_err();
+    assert!(stopped.to_string().contains("stopped"), "{stopped}");
     drop(log);
     EventLog::open(&dir.path().join("events.redb")).unwrap();
 }
@@ -180,20 +182,20 @@ fn a_follower_that_does_not_read_never_blocks_the_writer_and_catches_up() {
 }
 
 #[test]
-fn a_stale_socket_is_removed_and_a_live_holder_is_not_replaced() {
+fn a_stale_socket_is_reported_and_replaced_by_the_next_holder_and_a_live_one_is_not() {
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join(SOCKET_FILE);
-    // What a killed holder leaves: a socket file nobody listens on.
-    drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
-    assert!(socket.exists());
-    assert!(matches!(Holder::find(dir.path()).unwrap(), Found::RemovedStale(p) if p == socket));
-    assert!(!socket.exists());
     assert!(matches!(Holder::find(dir.path()).unwrap(), Found::Nobody));
+    // What a killed holder leaves: a socket file nobody listens on. A
+    // client says so and leaves it (only a holder of the log removes it).
+    drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
+    assert!(matches!(Holder::find(dir.path()).unwrap(), Found::Stale(p) if p == socket));
+    assert!(socket.exists());
 
     // A holder starting over a stale socket takes its place.
-    drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
     let log = filled(dir.path(), 1);
     let server = ControlServer::start(dir.path(), log.clone(), None).unwrap();
+    assert!(server.replaced_stale());
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&socket).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600);
     let second = ControlServer::start(dir.path(), log.clone(), None);
@@ -226,4 +228,43 @@ fn another_users_socket_is_refused() {
     let err = Holder::find(dir.path()).err().expect("a foreign socket is an error");
     assert!(matches!(err, ControlError::OtherUser { owner: 65_534, .. }), "{err}");
     assert!(err.to_string().contains("belongs to uid 65534"), "{err}");
+}
+
+#[test]
+fn a_session_larger_than_any_frame_reads_whole_and_the_connection_stays_in_step() {
+    use lantern_events::schema::{Event, PromptContext, PromptOrigin, PromptSubmitted};
+    use lantern_events::{Actor, NewEvent, RequestId};
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(EventLog::open(&dir.path().join("events.redb")).unwrap());
+    let session = SessionId::new();
+    // 8 prompts of 10 MiB: 80 MiB of one session, more than a frame may hold.
+    for i in 0..8u8 {
+        let text = char::from(b'a' + i).to_string().repeat(10 << 20);
+        let event = Event::PromptSubmitted(PromptSubmitted {
+            text: text.into(),
+            model: "m".into(),
+            context: PromptContext::default(),
+            origin: PromptOrigin::Typed,
+        });
+        log.append(NewEvent::now(session, Actor::Telemetry, event).in_request(RequestId::new())).unwrap();
+    }
+    let _server = ControlServer::start(dir.path(), log.clone(), None).unwrap();
+    let remote = holder(dir.path()).log();
+    let through = ReadLog::read_session(&remote, session).unwrap();
+    assert_eq!(through.len(), 8);
+    assert!(through == log.read_session(session).unwrap());
+    // The same connection answers the next request with its own answer.
+    assert_eq!(ReadLog::last_seq(&remote).unwrap(), 8);
+    assert_eq!(ReadLog::sessions(&remote).unwrap().len(), 1);
+}
+
+#[test]
+fn a_holder_that_does_not_answer_is_named_not_waited_on_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    // Accepts connections (the kernel's backlog) but never answers, like a
+    // holder stopped with Ctrl-Z.
+    let _silent = std::os::unix::net::UnixListener::bind(dir.path().join(SOCKET_FILE)).unwrap();
+    let err = Holder::find(dir.path()).err().expect("a silent holder is an error");
+    assert!(matches!(err, ControlError::Unresponsive { .. }), "{err}");
+    assert!(err.to_string().contains("did not answer"), "{err}");
 }

@@ -1,5 +1,7 @@
 //! The journal's stats projection ([`lantern_replay::stats`]), kept current
 //! by a thread that follows the log from its first event, for `/stats`.
+//! Counters only: the server's memory does not grow with its log (the
+//! proxy's own latency histograms are beside it in `/stats`).
 
 use lantern_actors::runtime::Client;
 use lantern_events::Recv;
@@ -19,7 +21,7 @@ pub(crate) struct JournalStats {
 impl JournalStats {
     /// Follows `client`'s journal from seq 1.
     pub(crate) fn start(client: &Client) -> std::io::Result<Self> {
-        let (stats, stop) = (Arc::new(Mutex::new(Stats::default())), Arc::new(AtomicBool::new(false)));
+        let (stats, stop) = (Arc::new(Mutex::new(Stats::counters_only())), Arc::new(AtomicBool::new(false)));
         let (into, flag, mut sub) = (stats.clone(), stop.clone(), client.subscribe(1));
         let thread = std::thread::Builder::new().name("lantern-http-stats".into()).spawn(move || {
             while !flag.load(Ordering::Relaxed) {
@@ -48,5 +50,11 @@ impl JournalStats {
         if let Some(t) = self.thread.lock().unwrap_or_else(PoisonError::into_inner).take() {
             let _ = t.join();
         }
+    }
+}
+
+impl Drop for JournalStats {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

@@ -90,7 +90,7 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<Exit
         bail!("--approve ask needs a terminal to answer on; use --approve accept or --approve original");
     }
     let context = context(args)?;
-    if let Some(holder) = crate::data_dir::holder(dir)? {
+    if let Some(holder) = crate::data_dir::pipeline_holder(dir)? {
         eprintln!(
             "lantern: asking through the Lantern serving {} (pid {}): its pipeline and settings answer",
             dir.display(),
@@ -101,7 +101,7 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<Exit
         return converse(&holder.pipeline(), &mut *sub, args, context, out);
     }
     let settings = Settings { decision_timeout: Duration::from_secs(args.decision_timeout), ..Settings::default() };
-    let started = gateway::start(dir, &args.gateway, settings)?;
+    let started = gateway::start(dir, &args.gateway, settings, gateway::Offer::Reads)?;
     let client = started.runtime.client();
     let mut sub = started.log.subscribe(client.next_seq());
     converse(&client, &mut sub, args, context, out)

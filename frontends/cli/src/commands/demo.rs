@@ -38,7 +38,8 @@ fn editor_context() -> PromptContext {
 pub fn run(dir: &Path, args: &GatewayArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let style = Style::detect(std::io::stdout().is_terminal());
     writeln!(out, "{}", style.bold(&format!("Lantern demo · data in {}", dir.display())))?;
-    let gateway::Started { control, runtime, log } = gateway::start(dir, args, Settings::default())?;
+    let gateway::Started { control, runtime, log } =
+        gateway::start(dir, args, Settings::default(), gateway::Offer::Reads)?;
     let client = runtime.client();
     let mut sub = client.subscribe(client.next_seq());
     let session = client.open_session(FrontendKind::Cli, Some("lantern demo".into()));

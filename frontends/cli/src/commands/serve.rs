@@ -124,7 +124,7 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<()> 
     let bridge = BridgeConfig { venv, config_json: widget_log_config(dir, args), threads: args.bridge_threads };
     let runtime = Runtime::start(log.clone(), RuntimeConfig { bridge, upstream, privacy: args.privacy, settings })?;
     // Every other command on this data dir goes through this process.
-    let control = crate::gateway::serve_control(dir, &log, runtime.client());
+    let control = crate::gateway::serve_control(dir, &log, Some(runtime.client()));
     let server = Server::start(config, runtime.client())?;
     let scheme = if args.tls_cert.is_some() { "https" } else { "http" };
     for addr in server.addrs() {

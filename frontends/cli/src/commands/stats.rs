@@ -100,7 +100,7 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<()> 
     let cache = match (args.no_cache_stats, holder) {
         (true, _) => None,
         // The holder's Widget-Log owns the cache: ask it.
-        (false, Some(holder)) => Some(holder.cache_stats()?),
+        (false, Some(holder)) => Some(holder.cache_stats().unwrap_or_else(|e| Err(e.to_string()))),
         (false, None) => Some(start_and_read_cache_stats(dir, &args.gateway)),
     };
     if args.json {

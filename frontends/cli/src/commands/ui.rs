@@ -24,7 +24,7 @@ pub struct Args {
 /// Closing it leaves the server running.
 pub fn run(dir: &Path, args: &Args) -> anyhow::Result<()> {
     let workspace = std::env::current_dir().ok().map(|d| d.display().to_string());
-    if let Some(holder) = crate::data_dir::holder(dir)? {
+    if let Some(holder) = crate::data_dir::pipeline_holder(dir)? {
         eprintln!(
             "lantern: attached to the Lantern serving {} (pid {}); proxied requests awaiting a decision show here, \
              and closing this window leaves it running",
@@ -35,7 +35,7 @@ pub fn run(dir: &Path, args: &Args) -> anyhow::Result<()> {
         return lantern_egui::run(Box::new(holder.pipeline()), Arc::new(holder.log()), options).context(NO_WINDOW);
     }
     let settings = Settings { decision_timeout: Duration::from_secs(args.decision_timeout), ..Settings::default() };
-    let started = gateway::start(dir, &args.gateway, settings)?;
+    let started = gateway::start(dir, &args.gateway, settings, gateway::Offer::Pipeline)?;
     let options = UiOptions { model: args.gateway.model.clone(), workspace, proxy_approvals: false };
     let shown = lantern_egui::run(Box::new(started.runtime.client()), started.log.clone(), options);
     // Stops the actors once everything the window sent is journaled.
