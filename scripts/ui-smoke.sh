@@ -7,9 +7,9 @@
 # Then `lantern serve --ui`: a request from the official anthropic SDK waits
 # in the window, is accepted there with the keyboard, and the SDK gets its
 # answer; the log shows a person's decision on the proxied request.
-# Then `lantern serve` alone and `lantern ui` attached to it: a proxied
-# request is accepted in the attached window, closing the window leaves the
-# server serving.
+# Then `lantern serve` alone and two `lantern ui` windows attached to it: a
+# proxied request is accepted in one, closing each window leaves the server
+# (and the other window) running.
 #
 # Installs what it needs from Debian when missing (as root, or with sudo).
 # Env: LANTERN_BIN (default: target/debug/lantern, built if missing),
@@ -58,9 +58,11 @@ WORK="$(mktemp -d)"
 Xvfb "$DISPLAY" -screen 0 1280x860x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
 XVFB=$!
 APP=""
+APP2=""
 SERVE=""
 cleanup() {
     [ -n "$APP" ] && kill "$APP" 2>/dev/null || true
+    [ -n "$APP2" ] && kill "$APP2" 2>/dev/null || true
     [ -n "$SERVE" ] && kill "$SERVE" 2>/dev/null || true
     kill "$XVFB" 2>/dev/null || true
     wait 2>/dev/null || true
@@ -182,8 +184,10 @@ xdotool key --clearmodifiers ctrl+Return
 wait "$SDK" || { cat "$WORK/sdk.out"; echo "ui-smoke: the SDK request through serve --ui failed" >&2; exit 1; }
 cat "$WORK/sdk.out"
 grep -q '^cache: miss' "$WORK/sdk.out" || { echo "ui-smoke: unexpected proxy answer" >&2; exit 1; }
+xdotool windowfocus --sync "$wid"
 xdotool key --clearmodifiers ctrl+q
 for _ in $(seq 60); do kill -0 "$APP" 2>/dev/null || break; sleep 0.5; done
+kill -0 "$APP" 2>/dev/null && { echo "ui-smoke: the serve --ui window did not close on ctrl+q" >&2; exit 1; }
 wait "$APP" || { cat "$WORK/serve.log"; echo "ui-smoke: lantern serve --ui exited with an error" >&2; exit 1; }
 APP=""
 proxy_session=$("$BIN" --data-dir "$WORK/proxy" sessions | grep ' proxy ' | cut -d' ' -f1)
@@ -225,6 +229,23 @@ if [ -z "$shown" ]; then
     exit 1
 fi
 grep -q 'attached to the Lantern serving' "$WORK/ui-attach.log" || { cat "$WORK/ui-attach.log"; echo "ui-smoke: the window did not attach" >&2; exit 1; }
+first=$(xdotool search --name '^Lantern$' | head -n1)
+# A second window attaches to the same server.
+env LIBGL_ALWAYS_SOFTWARE=1 "$BIN" --data-dir "$WORK/attach" ui >"$WORK/ui-attach2.log" 2>&1 &
+APP2=$!
+windows=0
+for _ in $(seq 120); do
+    kill -0 "$APP2" 2>/dev/null || break
+    windows=$(xdotool search --name '^Lantern$' 2>/dev/null | wc -l)
+    [ "$windows" -ge 2 ] && break
+    sleep 0.5
+done
+if [ "$windows" -lt 2 ]; then
+    cat "$WORK/ui-attach2.log"
+    echo "ui-smoke: a second window did not attach" >&2
+    exit 1
+fi
+second=$(xdotool search --name '^Lantern$' | grep -vx "$first" | head -n1)
 sleep 2
 sdk() {
     "$VENV/bin/python" - "$url" "$WORK/attach/proxy-token" "$1" <<'PY'
@@ -243,8 +264,9 @@ PY
 sdk "Why does this panic when the buffer is 7 bytes long?" >"$WORK/sdk-attach.out" 2>&1 &
 SDK=$!
 sleep 4
-wid=$(xdotool search --name '^Lantern$' | head -n1)
-xdotool windowfocus --sync "$wid"
+# Without a window manager the two windows overlap: raise the one that is used.
+xdotool windowraise "$first"
+xdotool windowfocus --sync "$first"
 shot "${OUT%.png}-attached-approval.png"
 started=$(date +%s)
 xdotool key --clearmodifiers ctrl+Return
@@ -254,11 +276,23 @@ if [ $(($(date +%s) - started)) -ge 9 ]; then
     echo "ui-smoke: the answer came only after the decision timeout, not from the window's decision" >&2
     exit 1
 fi
+xdotool windowraise "$first"
+xdotool windowfocus --sync "$first"
 xdotool key --clearmodifiers ctrl+q
 for _ in $(seq 60); do kill -0 "$APP" 2>/dev/null || break; sleep 0.5; done
+kill -0 "$APP" 2>/dev/null && { echo "ui-smoke: the attached window did not close on ctrl+q" >&2; exit 1; }
 wait "$APP" || { cat "$WORK/ui-attach.log"; echo "ui-smoke: the attached lantern ui exited with an error" >&2; exit 1; }
 APP=""
 kill -0 "$SERVE" 2>/dev/null || { cat "$WORK/serve-attach.log"; echo "ui-smoke: closing the window stopped the server" >&2; exit 1; }
+kill -0 "$APP2" 2>/dev/null || { cat "$WORK/ui-attach2.log"; echo "ui-smoke: closing one window closed the other" >&2; exit 1; }
+xdotool windowraise "$second"
+xdotool windowfocus --sync "$second"
+xdotool key --clearmodifiers ctrl+q
+for _ in $(seq 60); do kill -0 "$APP2" 2>/dev/null || break; sleep 0.5; done
+kill -0 "$APP2" 2>/dev/null && { echo "ui-smoke: the second window did not close on ctrl+q" >&2; exit 1; }
+wait "$APP2" || { cat "$WORK/ui-attach2.log"; echo "ui-smoke: the second attached window exited with an error" >&2; exit 1; }
+APP2=""
+kill -0 "$SERVE" 2>/dev/null || { cat "$WORK/serve-attach.log"; echo "ui-smoke: closing the second window stopped the server" >&2; exit 1; }
 # Still serving: with no window, the next request goes out as sent after the decision timeout.
 sdk "Explain what Flags::from_bits does when unknown bits are set." >"$WORK/sdk-after.out" 2>&1 || {
     cat "$WORK/sdk-after.out"
