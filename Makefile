@@ -44,7 +44,7 @@ demo: build
 	@rm -rf $(DEMO_DIR)
 	$(CURDIR)/target/release/lantern --data-dir $(DEMO_DIR) demo --venv $(VENV)
 
-test: setup test-rust test-python ui-smoke
+test: setup test-rust test-python ui-smoke tui-smoke
 
 test-rust: setup
 	$(CARGO) test --workspace --locked
@@ -65,6 +65,12 @@ test-python: setup clients
 ui-smoke: setup
 	$(CARGO) build --locked -p lantern
 	scripts/ui-smoke.sh
+
+# The terminal frontend in a real terminal (tmux; installs it from Debian when missing).
+.PHONY: tui-smoke
+tui-smoke: setup
+	$(CARGO) build --locked -p lantern
+	scripts/tui-smoke.sh
 
 lint: setup
 	$(CARGO) fmt --all --check

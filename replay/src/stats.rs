@@ -171,6 +171,41 @@ pub struct Summary {
     pub tokens_saved_estimate: u64,
 }
 
+impl Summary {
+    /// The summary as lines of text, as `lantern stats` prints it and the
+    /// terminal's Stats view shows it.
+    pub fn lines(&self) -> Vec<String> {
+        let c = &self.counts;
+        let mut lines = vec![
+            format!("sessions {} · prompts {} · decisions {:?}", c.sessions, c.prompts, c.decisions),
+            format!(
+                "cache: {} checks, {} exact + {} semantic hits ({:.0}% hit rate), misses {:?}",
+                c.cache_checks,
+                c.exact_hits,
+                c.semantic_hits,
+                self.hit_rate * 100.0,
+                c.misses
+            ),
+        ];
+        for (k, n) in &c.responses {
+            lines.push(format!(
+                "answers from {k}: {n} · latency p50 {} ms, p95 {} ms",
+                self.latency_ms_p50.get(k).copied().unwrap_or(0),
+                self.latency_ms_p95.get(k).copied().unwrap_or(0)
+            ));
+        }
+        lines.push(format!(
+            "upstream: {} in / {} out tokens, {} read from Anthropic's prompt cache, {} failure(s)",
+            c.upstream_input_tokens, c.upstream_output_tokens, c.prompt_cache_read_tokens, c.upstream_failures
+        ));
+        lines.push(format!(
+            "suggestions: {} offered, {} acted on · wrong-answer flags: {}",
+            c.suggestions_offered, c.suggestions_acted, c.wrong_answer_flags
+        ));
+        lines
+    }
+}
+
 /// The name of a response source in counters.
 pub fn source_name(s: ResponseSource) -> &'static str {
     match s {

@@ -42,6 +42,8 @@ enum Command {
     Serve(commands::serve::Args),
     /// Open the desktop window: approve refinements, read answers, browse sessions and stats.
     Ui(commands::ui::Args),
+    /// Open the terminal frontend: the same approval panel, suggestions, sessions and stats, in this terminal.
+    Tui(commands::tui::Args),
     /// Export training datasets (preferences, sft, routing, suggestions) as JSONL or Parquet.
     Export(commands::export::Args),
     /// Show a request's cache key, or why two requests do not share one.
@@ -104,6 +106,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replay(cmd) => return commands::replay::run(&dir, cmd, &mut out),
         Command::Export(args) => return commands::export::run(&dir, &args, &mut out),
         Command::Ui(args) => commands::ui::run(&dir, &args)?,
+        Command::Tui(args) => commands::tui::run(&dir, &args)?,
         Command::CacheKey(args) => commands::cache_key::run(&args, &mut out)?,
         Command::Log(cmd) => return commands::log::run(&dir, &cmd, &mut out),
     }

@@ -3,45 +3,20 @@
 
 use crate::command::{Command, View};
 use crate::diff::DiffWorker;
-use crate::feed::{Fed, Feed};
-use crate::history::History;
+use crate::feed::Feed;
+use crate::live::Tracker;
 use crate::state::{Edit, SuggestionEdit, UiState};
-use crate::stats::Stats;
 use crate::{UiError, UiOptions, attachment, panels};
 use lantern_actors::handle::Handle;
 use lantern_actors::pipeline::Ask;
+use lantern_events::ReadLog;
 use lantern_events::schema::*;
-use lantern_events::{Envelope, ReadLog, RequestId, SessionId};
-use lantern_replay::chain::{Chains, RequestChain};
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Envelopes folded per frame at most, so that catching up on a long log
 /// never freezes the window.
 const FOLD_PER_FRAME: usize = 4_000;
-
-/// The live session: its chains, folded by the same reducer as history.
-pub struct Live {
-    /// The session this window opened.
-    pub session: SessionId,
-    /// Its request chains.
-    pub chains: Chains,
-    /// Requests submitted whose first event has not arrived yet.
-    pub pending: Vec<RequestId>,
-}
-
-impl Live {
-    /// The most recent chain.
-    pub fn current(&self) -> Option<&RequestChain> {
-        self.chains.iter().last()
-    }
-
-    /// The request whose refinement waits for the user, if any.
-    pub fn awaiting(&self) -> Option<&RequestChain> {
-        self.chains.iter().find(|c| c.proposal.is_some() && c.decision.is_none() && !c.is_complete())
-    }
-}
 
 /// The window.
 pub struct LanternApp {
@@ -52,18 +27,8 @@ pub struct LanternApp {
     feed: Feed,
     /// The refinement diffs, computed off the UI thread.
     pub diffs: DiffWorker,
-    /// The live session.
-    pub live: Live,
-    /// The session browser.
-    pub history: History,
-    /// Figures over the whole log.
-    pub stats: Stats,
-    last_seq: u64,
-    sessions_dirty: bool,
-    feed_error: Option<String>,
-    /// With `proxy_approvals`: proxy sessions seen, and the first seq that is
-    /// news (older requests are history, not waiting for anyone).
-    proxy: Option<(HashSet<SessionId>, u64)>,
+    /// The live session, the session browser and the stats, folded from the log.
+    pub tracked: Tracker,
 }
 
 impl LanternApp {
@@ -82,27 +47,14 @@ impl LanternApp {
         let feed = Feed::start(sub, move || wake.request_repaint()).map_err(UiError::Thread)?;
         let wake = ctx.clone();
         let diffs = DiffWorker::start(move || wake.request_repaint()).map_err(UiError::Thread)?;
-        let mut history = History::default();
-        history.refresh(&*log);
-        Ok(Self {
-            state: UiState { model: options.model, ..UiState::default() },
-            backend,
-            log,
-            feed,
-            diffs,
-            live: Live { session, chains: Chains::default(), pending: Vec::new() },
-            history,
-            stats: Stats::default(),
-            last_seq: 0,
-            sessions_dirty: false,
-            feed_error: None,
-            proxy: options.proxy_approvals.then(|| (HashSet::new(), news_from)),
-        })
+        let mut tracked = Tracker::new(session, options.proxy_approvals.then_some(news_from));
+        tracked.history.refresh(&*log);
+        Ok(Self { state: UiState { model: options.model, ..UiState::default() }, backend, log, feed, diffs, tracked })
     }
 
     /// Seq of the last envelope folded.
     pub fn last_seq(&self) -> u64 {
-        self.last_seq
+        self.tracked.last_seq()
     }
 
     /// Folds what the feed has delivered (at most [`FOLD_PER_FRAME`]);
@@ -110,7 +62,7 @@ impl LanternApp {
     pub fn pump(&mut self) -> bool {
         for _ in 0..FOLD_PER_FRAME {
             match self.feed.try_next() {
-                Some(fed) => self.fold(fed),
+                Some(fed) => self.tracked.fold(fed),
                 None => return false,
             }
         }
@@ -131,35 +83,9 @@ impl LanternApp {
                 return false;
             }
             if let Some(fed) = self.feed.next_within(left.min(Duration::from_millis(50))) {
-                self.fold(fed);
+                self.tracked.fold(fed);
             }
         }
-    }
-
-    fn fold(&mut self, fed: Fed) {
-        match fed {
-            Fed::Event(e) => self.fold_envelope(&e),
-            Fed::Failed(message) => self.feed_error = Some(message),
-        }
-    }
-
-    fn fold_envelope(&mut self, e: &Envelope) {
-        self.last_seq = e.seq;
-        self.stats.apply(e);
-        if let (Some((proxies, _)), Event::SessionStarted(s)) = (&mut self.proxy, &e.event)
-            && s.frontend == FrontendKind::Proxy
-        {
-            proxies.insert(e.session);
-        }
-        let from_proxy =
-            self.proxy.as_ref().is_some_and(|(proxies, from)| e.seq >= *from && proxies.contains(&e.session));
-        if (e.session == self.live.session || from_proxy)
-            && let Some(request) = self.live.chains.apply(e)
-        {
-            self.live.pending.retain(|r| *r != request);
-        }
-        self.history.follow(e);
-        self.sessions_dirty |= e.request.is_none() || matches!(e.event, Event::ResponseDelivered(_));
     }
 
     /// One frame.
@@ -167,19 +93,19 @@ impl LanternApp {
         if self.pump() {
             ui.ctx().request_repaint();
         }
-        if self.sessions_dirty && self.state.view == View::Sessions {
-            self.history.refresh(&*self.log);
-            self.sessions_dirty = false;
+        if self.state.view == View::Sessions && self.tracked.take_sessions_dirty() {
+            self.tracked.history.refresh(&*self.log);
         }
         let mut commands = Vec::new();
-        panels::shortcuts::read(ui.ctx(), &self.state, &self.live, &mut commands);
-        panels::top_bar::show(ui, &self.state, self.feed_error.as_deref(), &mut commands);
+        let t = &self.tracked;
+        panels::shortcuts::read(ui.ctx(), &self.state, &t.live, &mut commands);
+        panels::top_bar::show(ui, &self.state, t.feed_error(), &mut commands);
         match self.state.view {
-            View::Live => panels::live::show(ui, &mut self.state, &self.live, &mut self.diffs, &mut commands),
+            View::Live => panels::live::show(ui, &mut self.state, &t.live, &mut self.diffs, &mut commands),
             View::Sessions => {
-                panels::sessions::show(ui, &mut self.state, &self.history, &self.stats, &mut self.diffs, &mut commands)
+                panels::sessions::show(ui, &mut self.state, &t.history, &t.stats, &mut self.diffs, &mut commands)
             }
-            View::Stats => panels::stats_view::show(ui, &self.stats, &self.history),
+            View::Stats => panels::stats_view::show(ui, &t.stats, &t.history),
         }
         if self.state.help {
             panels::help::show(ui.ctx(), &mut commands);
@@ -207,7 +133,7 @@ impl LanternApp {
                 self.state.suggestion_edit = None;
                 let template = self.ask(String::new(), PromptContext::default());
                 if !matches!(action, SuggestionAction::Dismissed) {
-                    self.live.pending.push(template.request);
+                    self.tracked.live.pending.push(template.request);
                 }
                 self.backend.act_on_suggestion(offered_seq, index, action, template);
             }
@@ -221,29 +147,21 @@ impl LanternApp {
             Command::Show(view) => {
                 self.state.view = view;
                 if view == View::Sessions {
-                    self.history.refresh(&*self.log);
+                    self.tracked.history.refresh(&*self.log);
                 }
             }
             Command::ToggleHelp => self.state.help = !self.state.help,
-            Command::OpenSession(session) => self.history.open(&*self.log, session),
-            Command::OpenRequest(request) => self.history.request = Some(request),
-            Command::RefreshSessions => self.history.refresh(&*self.log),
+            Command::OpenSession(session) => self.tracked.history.open(&*self.log, session),
+            Command::CloseSession => self.tracked.history.close(),
+            Command::OpenRequest(request) => self.tracked.history.request = Some(request),
+            Command::RefreshSessions => self.tracked.history.refresh(&*self.log),
             // Needs the frame's context: handled in `ui`.
             Command::Quit => {}
         }
     }
 
     fn ask(&self, prompt: String, context: PromptContext) -> Ask {
-        Ask {
-            session: self.live.session,
-            request: RequestId::new(),
-            prompt,
-            model: self.state.model.clone(),
-            context,
-            origin: PromptOrigin::Typed,
-            policy: ApprovalPolicy::Ask,
-            frontend: FrontendKind::Desktop,
-        }
+        self.tracked.live.ask(FrontendKind::Desktop, &self.state.model, prompt, context)
     }
 
     fn submit(&mut self) {
@@ -257,7 +175,7 @@ impl LanternApp {
                 let prompt = std::mem::take(&mut composer.prompt);
                 composer.error = None;
                 let ask = self.ask(prompt, context);
-                self.live.pending.push(ask.request);
+                self.tracked.live.pending.push(ask.request);
                 self.backend.submit(ask);
             }
             Err(e) => composer.error = Some(e.to_string()),
@@ -266,7 +184,7 @@ impl LanternApp {
 
     /// Closes the live session (the window is going away).
     pub fn close(&self) {
-        self.backend.close_session(self.live.session, EndReason::UserExit);
+        self.backend.close_session(self.tracked.live.session, EndReason::UserExit);
     }
 }
 

@@ -22,25 +22,18 @@
 //! ```
 
 pub mod app;
-pub mod attachment;
-pub mod command;
-pub mod diff;
-pub mod feed;
-pub mod format;
-pub mod history;
 pub mod panels;
-pub mod pricing;
 pub mod state;
+pub use lantern_frontend::{attachment, command, diff, feed, format, history, live, pricing};
 pub use lantern_replay::stats;
 
 pub use app::LanternApp;
 pub use command::{Command, View};
 pub use lantern_actors::handle::Handle;
 
-use lantern_events::schema::Event;
-use lantern_events::{ReadLog, Recv, SessionId};
+use lantern_events::ReadLog;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use thiserror::Error;
 
 /// What the window needs besides the client and the log.
@@ -89,27 +82,13 @@ pub fn run(pipeline: Box<dyn Handle>, log: Arc<dyn ReadLog>, options: UiOptions)
         native,
         Box::new(move |cc| {
             let app = LanternApp::new(pipeline, window_log, options, &cc.egui_ctx)?;
-            let _ = cell.set(app.live.session);
+            let _ = cell.set(app.tracked.live.session);
             Ok(Box::new(app))
         }),
     )
     .map_err(|e| UiError::Window(e.to_string()))?;
     if let Some(session) = opened.get() {
-        await_end(&*log, *session, from, Duration::from_secs(3));
+        lantern_frontend::live::await_end(&*log, *session, from, Duration::from_secs(3));
     }
     Ok(())
-}
-
-/// Waits (at most `limit`) until the session's end is journaled, so that
-/// stopping the actors right after the window closes loses nothing.
-fn await_end(log: &dyn ReadLog, session: SessionId, from: u64, limit: Duration) {
-    let deadline = Instant::now() + limit;
-    let Ok(mut sub) = log.follow(from) else { return };
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match sub.recv_timeout(left) {
-            Ok(Recv::Event(e)) if e.session == session && matches!(e.event, Event::SessionEnded(_)) => return,
-            Ok(Recv::Event(_)) => {}
-            Ok(Recv::Timeout | Recv::Closed) | Err(_) => return,
-        }
-    }
 }

@@ -9,4 +9,5 @@ pub mod replay;
 pub mod serve;
 pub mod sessions;
 pub mod stats;
+pub mod tui;
 pub mod ui;

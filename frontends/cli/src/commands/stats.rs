@@ -26,36 +26,10 @@ pub struct Args {
 
 /// Prints the table of `stats`.
 pub fn print(stats: &Stats, out: &mut impl Write) -> std::io::Result<()> {
-    let s = stats.summary();
-    let c = &s.counts;
-    writeln!(out, "sessions {} · prompts {} · decisions {:?}", c.sessions, c.prompts, c.decisions)?;
-    writeln!(
-        out,
-        "cache: {} checks, {} exact + {} semantic hits ({:.0}% hit rate), misses {:?}",
-        c.cache_checks,
-        c.exact_hits,
-        c.semantic_hits,
-        s.hit_rate * 100.0,
-        c.misses
-    )?;
-    for (k, n) in &c.responses {
-        writeln!(
-            out,
-            "answers from {k}: {n} · latency p50 {} ms, p95 {} ms",
-            s.latency_ms_p50.get(k).copied().unwrap_or(0),
-            s.latency_ms_p95.get(k).copied().unwrap_or(0)
-        )?;
+    for line in stats.summary().lines() {
+        writeln!(out, "{line}")?;
     }
-    writeln!(
-        out,
-        "upstream: {} in / {} out tokens, {} read from Anthropic's prompt cache, {} failure(s)",
-        c.upstream_input_tokens, c.upstream_output_tokens, c.prompt_cache_read_tokens, c.upstream_failures
-    )?;
-    writeln!(
-        out,
-        "suggestions: {} offered, {} acted on · wrong-answer flags: {}",
-        c.suggestions_offered, c.suggestions_acted, c.wrong_answer_flags
-    )
+    Ok(())
 }
 
 /// Folds the log, or one session of it, into the stats projection.

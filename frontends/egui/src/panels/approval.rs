@@ -161,10 +161,7 @@ fn changes(ui: &mut egui::Ui, p: &RefinementProposed) {
     }
 }
 
-/// The decision an edit makes: unchanged text accepts the refinement.
-pub fn edited(refined: Option<&str>, text: &str) -> Decision {
-    if refined == Some(text) { Decision::Accepted } else { Decision::Modified { text: text.to_owned().into() } }
-}
+pub use crate::command::edited;
 
 fn buttons(ui: &mut egui::Ui, chain: &RequestChain, p: &RefinementProposed, out: &mut Vec<Command>) {
     let request = chain.request;

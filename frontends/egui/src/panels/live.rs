@@ -2,10 +2,10 @@
 //! approval panel while deciding, the answer and the suggestions after.
 
 use super::{approval, composer, response, suggestions};
-use crate::app::Live;
 use crate::command::Command;
 use crate::diff::DiffWorker;
 use crate::format;
+use crate::live::Live;
 use crate::state::UiState;
 use lantern_events::schema::PromptOrigin;
 use lantern_replay::chain::RequestChain;

@@ -1,8 +1,8 @@
 //! Keyboard shortcuts, read before the panels so that text fields never see
 //! the keys they trigger.
 
-use crate::app::Live;
 use crate::command::{Command, View};
+use crate::live::Live;
 use crate::state::UiState;
 use egui::{Key, Modifiers};
 use lantern_events::schema::{Decision, SuggestionAction};

@@ -70,7 +70,10 @@ impl DiffKey {
 
 /// Computes the side-by-side diff (line alignment, then words within changed lines).
 pub fn side_by_side(original: &str, refined: &str) -> SideBySide {
-    let diff = TextDiff::configure().timeout(Duration::from_secs(2)).diff_lines(original, refined);
+    // A last line without its line break is the same line as with one: an
+    // unchanged sentence that the refinement follows with more text stays unchanged.
+    let (original, refined) = (terminated(original), terminated(refined));
+    let diff = TextDiff::configure().timeout(Duration::from_secs(2)).diff_lines(&*original, &*refined);
     let deadline = Some(Instant::now() + Duration::from_secs(2));
     let mut out = SideBySide::default();
     let (mut left_fence, mut right_fence) = (Fence::default(), Fence::default());
@@ -124,6 +127,10 @@ pub fn side_by_side(original: &str, refined: &str) -> SideBySide {
 }
 
 /// Words in the marked ranges (`inline`), or in the whole line.
+fn terminated(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_empty() || text.ends_with('\n') { text.into() } else { format!("{text}\n").into() }
+}
+
 fn count_words(text: &str, words: &[Range<usize>], inline: bool) -> usize {
     if !inline {
         text.split_whitespace().count()
@@ -251,6 +258,15 @@ mod tests {
         assert_eq!(code[0].text, "fn main() {}");
         assert_eq!(code[0].code.as_deref(), Some("rust"));
         assert!(d.rows[1..].iter().all(|r| r.left.is_none()));
+    }
+
+    #[test]
+    fn a_last_line_followed_by_more_text_is_unchanged() {
+        let d = side_by_side("Why does it panic?", "Context: a.rs\n\nWhy does it panic?\n\nAnswer briefly.");
+        let same: Vec<_> = d.rows.iter().filter_map(|r| r.left.as_ref()).filter(|l| l.mark == Mark::Same).collect();
+        assert_eq!(same.len(), 1);
+        assert_eq!(same[0].text, "Why does it panic?");
+        assert_eq!(d.removed_words, 0);
     }
 
     #[test]

@@ -1,10 +1,10 @@
-//! What the panels ask for. Panels only read state and push commands; the
-//! app applies them after the frame.
+//! What a frontend asks for. Views only read state and push commands; the
+//! frontend applies them after drawing (or after reading a key).
 
 use lantern_events::schema::{Decision, EntryId, SuggestionAction};
 use lantern_events::{RequestId, SessionId};
 
-/// The window's views.
+/// A frontend's views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum View {
     /// The current session: composer, approval, answer, suggestions.
@@ -72,10 +72,17 @@ pub enum Command {
     ToggleHelp,
     /// Show a past session's timeline.
     OpenSession(SessionId),
+    /// Leave the opened past session, back to the list.
+    CloseSession,
     /// Show one request of the open session.
     OpenRequest(RequestId),
     /// Reload the session list from the log.
     RefreshSessions,
-    /// Close the window (the session ends, the journal is flushed).
+    /// Close the frontend (the session ends, the journal is flushed).
     Quit,
+}
+
+/// The decision an edit of a refined prompt makes: unchanged text accepts the refinement.
+pub fn edited(refined: Option<&str>, text: &str) -> Decision {
+    if refined == Some(text) { Decision::Accepted } else { Decision::Modified { text: text.to_owned().into() } }
 }

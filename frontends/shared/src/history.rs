@@ -56,6 +56,12 @@ impl History {
         }
     }
 
+    /// Closes the opened session.
+    pub fn close(&mut self) {
+        self.opened = None;
+        self.request = None;
+    }
+
     /// Folds a live envelope into the opened session, if it belongs there and is new.
     pub fn follow(&mut self, e: &Envelope) {
         if let Some(o) = &mut self.opened
