@@ -77,7 +77,7 @@ printf '%s\n' "$(cat "$1") Answer in two sentences." >"$1"
 SH
 chmod +x "$WORK/editor.sh"
 tmux -S "$SOCK" -f /dev/null new-session -d -s tui -x 130 -y 40 \
-    "env EDITOR='$WORK/editor.sh' TERM=xterm-256color '$BIN' --data-dir '$WORK/data' tui; echo \"tui exited with \$?\"; sleep 60"
+    "env EDITOR='$WORK/editor.sh' TERM=xterm-256color '$BIN' --data-dir '$WORK/data' tui; echo \"tui exited with \$?\"; stty -a | tr ' ;' '\n\n' | grep -x -- '-\{0,1\}icanon'; sleep 60"
 await "attached to serve (pid $SERVE)" 60
 
 # 1. A proxied request waits in the pane and is accepted there.
@@ -128,13 +128,14 @@ tmux -S "$SOCK" send-keys -t tui C-c
 await "tui exited with 0" 15
 pane >"$WORK/pane.txt"
 grep -q "Lantern  F2 Live" "$WORK/pane.txt" && fail "the TUI's screen was left behind after quitting"
+grep -qx "icanon" "$WORK/pane.txt" || fail "the terminal was left in raw mode after quitting"
 kill -0 "$SERVE" 2>/dev/null || fail "quitting the TUI stopped the server"
 "$BIN" --data-dir "$WORK/data" replay show "$mine" --json >"$WORK/mine.jsonl"
 grep -q '"SessionEnded"' "$WORK/mine.jsonl" || fail "the TUI's session did not end"
 
 # 4. SIGTERM from outside: the terminal is restored too.
 tmux -S "$SOCK" new-window -t tui -n term \
-    "TERM=xterm-256color '$BIN' --data-dir '$WORK/data' tui; echo \"tui exited with \$?\"; sleep 60"
+    "TERM=xterm-256color '$BIN' --data-dir '$WORK/data' tui; echo \"tui exited with \$?\"; stty -a | tr ' ;' '\n\n' | grep -x -- '-\{0,1\}icanon'; sleep 60"
 tmux -S "$SOCK" kill-window -t tui:0
 await "attached to serve (pid $SERVE)" 60
 pid=$(pgrep -f -- "--data-dir $WORK/data tui" | head -n1)
@@ -143,4 +144,5 @@ kill -TERM "$pid"
 await "tui exited with 0" 15
 pane >"$WORK/pane.txt"
 grep -q "Lantern  F2 Live" "$WORK/pane.txt" && fail "SIGTERM left the TUI's screen behind"
+grep -qx "icanon" "$WORK/pane.txt" || fail "SIGTERM left the terminal in raw mode"
 echo "tui-smoke: ok"

@@ -107,7 +107,7 @@ fn main() {
     assert!(app.diffs.wait_idle(Duration::from_secs(60)));
     let rows = app.diffs.get(&original, &refined).unwrap().rows.len();
     // Down the whole diff and back, a page per frame.
-    let pages = rows / 10;
+    let pages = (rows / 10).max(1);
     let mut frame = |app: &mut TuiApp, i: usize| {
         let code = if (i / pages).is_multiple_of(2) { KeyCode::PageDown } else { KeyCode::PageUp };
         app.key(KeyEvent::new(code, KeyModifiers::NONE));
@@ -118,6 +118,7 @@ fn main() {
         if toggle {
             app.key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::NONE));
         }
+        app.state.scroll = 0;
         c.bench_function(&format!("terminal approval frame, 2000-line diff, {name}, scrolling"), |b| {
             let mut i = 0;
             b.iter(|| {
@@ -125,6 +126,7 @@ fn main() {
                 frame(&mut app, i)
             })
         });
+        app.state.scroll = 0;
         let mut times = Vec::with_capacity(2_000);
         for i in 0..2_000 {
             let start = Instant::now();

@@ -80,7 +80,62 @@ impl TuiApp {
         if any && self.state.view == View::Sessions && self.tracked.take_sessions_dirty() {
             self.tracked.history.refresh(&*self.log);
         }
+        if any {
+            self.settle_state();
+        }
         any
+    }
+
+    /// Keeps the terminal's state in step with what the log now says: an
+    /// editor whose request was decided elsewhere (a timeout, another
+    /// frontend) closes; a new request in the panel starts unscrolled.
+    fn settle_state(&mut self) {
+        let live = &self.tracked.live;
+        let awaiting = live.awaiting().map(|c| c.request);
+        let stale = match &self.state.editing {
+            Some(Editing::Refined { request, .. }) => awaiting != Some(*request),
+            Some(Editing::Suggestion { offered_seq, index, .. }) => {
+                awaiting.is_some()
+                    || !live.current().is_some_and(|c| {
+                        keys::open_suggestions(c, &self.state.acted)
+                            .iter()
+                            .any(|(s, i, _)| s == offered_seq && i == index)
+                    })
+            }
+            None => false,
+        };
+        if stale {
+            self.state.editing = None;
+            self.state.status = Some("The request was decided elsewhere; the edit was dropped.".into());
+        }
+        if awaiting.is_some() && awaiting != self.state.shown {
+            self.state.scroll = 0;
+        }
+        self.state.shown = awaiting;
+        // What the log now records needs no local note any more.
+        let chains = &live.chains;
+        self.state.acted.retain(|(seq, index)| {
+            !chains.iter().any(|c| c.acted.iter().any(|a| a.event.offered_seq == *seq && a.event.index == *index))
+        });
+        self.state.flagged.retain(|seq| {
+            !chains.iter().any(|c| c.response.as_ref().is_some_and(|r| r.seq == *seq) && c.flagged_wrong())
+        });
+    }
+
+    /// Text pasted into the terminal: typed into the field or editor that
+    /// takes typing (line breaks kept where a line break can be typed).
+    pub fn paste(&mut self, text: &str) {
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        if self.state.view != View::Live {
+            return;
+        }
+        if let Some(editing) = &mut self.state.editing {
+            editing.text_mut().push_str(&text);
+        } else if self.tracked.live.awaiting().is_none() || !self.state.composer.prompt.is_empty() {
+            let multi = self.state.composer.field == crate::state::Field::Prompt;
+            let text = if multi { text } else { text.replace('\n', " ") };
+            self.state.composer.text_mut().push_str(&text);
+        }
     }
 
     /// Folds until `done` holds or `limit` passes (for tests and benchmarks).
@@ -97,6 +152,7 @@ impl TuiApp {
             }
             if let Some(fed) = self.feed.next_within(left.min(Duration::from_millis(50))) {
                 self.tracked.fold(fed);
+                self.settle_state();
             }
         }
     }
@@ -124,6 +180,8 @@ impl TuiApp {
             Command::CancelEdit | Command::CancelSuggestionEdit => self.state.editing = None,
             Command::Suggestion { offered_seq, index, action } => {
                 self.state.editing = None;
+                self.state.acted.push((offered_seq, index));
+                self.state.suggestion = 0;
                 let template = self.tracked.live.ask(
                     FrontendKind::Cli,
                     &self.state.model,
@@ -140,6 +198,7 @@ impl TuiApp {
                 self.state.editing = Some(Editing::Suggestion { offered_seq, index, text });
             }
             Command::FlagWrong { session, response_seq, entry } => {
+                self.state.flagged.push(response_seq);
                 self.handle.give_feedback(session, response_seq, FeedbackVerdict::WrongAnswer, entry);
             }
             Command::Show(view) => {
@@ -165,6 +224,9 @@ impl TuiApp {
             Step::Do(Command::Quit) => return false,
             Step::Do(c) => self.apply(c),
             Step::OpenEditor(mut editing) => match editor(editing.text()) {
+                Ok(Some(text)) if text.trim().is_empty() => {
+                    self.state.status = Some("The editor saved an empty prompt: nothing was sent.".into());
+                }
                 Ok(Some(text)) => {
                     *editing.text_mut() = text;
                     let command = keys::send_edit(&editing, &self.tracked);

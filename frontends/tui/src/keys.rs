@@ -86,12 +86,16 @@ pub fn read(state: &mut TuiState, tracked: &Tracker, key: KeyEvent) -> Vec<Step>
     }
 }
 
-fn scroll(state: &mut TuiState, code: KeyCode) -> bool {
+/// Scrolling keys. `from_end`: the view is anchored at its end (the live
+/// session, newest at the bottom), so `scroll` counts rows back from the end.
+fn scroll(state: &mut TuiState, code: KeyCode, from_end: bool) -> bool {
+    let (back, on) = if from_end { (KeyCode::PageDown, KeyCode::PageUp) } else { (KeyCode::PageUp, KeyCode::PageDown) };
+    let (start, end) = if from_end { (usize::MAX / 2, 0) } else { (0, usize::MAX / 2) };
     match code {
-        KeyCode::PageUp => state.scroll = state.scroll.saturating_sub(PAGE),
-        KeyCode::PageDown => state.scroll += PAGE,
-        KeyCode::Home => state.scroll = 0,
-        KeyCode::End => state.scroll = usize::MAX / 2,
+        c if c == back => state.scroll = state.scroll.saturating_sub(PAGE),
+        c if c == on => state.scroll = state.scroll.saturating_add(PAGE),
+        KeyCode::Home => state.scroll = start,
+        KeyCode::End => state.scroll = end,
         _ => return false,
     }
     true
@@ -126,17 +130,36 @@ fn live(state: &mut TuiState, tracked: &Tracker, key: KeyEvent) -> Vec<Step> {
                 };
                 vec![Step::Do(cancel)]
             }
-            KeyCode::Enter if !key.modifiers.contains(KeyModifiers::ALT) => vec![Step::Do(send_edit(editing, tracked))],
+            KeyCode::Enter if !key.modifiers.contains(KeyModifiers::ALT) => {
+                if editing.text().trim().is_empty() {
+                    state.status = Some("An empty prompt cannot be sent: type something, or Esc to cancel.".into());
+                    return Vec::new();
+                }
+                vec![Step::Do(send_edit(editing, tracked))]
+            }
             _ => {
                 type_into(editing.text_mut(), key, true);
                 Vec::new()
             }
         };
     }
-    if scroll(state, key.code) {
+    let awaiting = live.awaiting();
+    if scroll(state, key.code, awaiting.is_none()) {
         return Vec::new();
     }
-    if let Some(chain) = live.awaiting() {
+    // Typing ahead when a refinement arrives: the letters go on into the
+    // prompt being written, never to the panel (an `o` must not send anything).
+    if awaiting.is_some() && !state.composer.is_idle() {
+        if key.code == KeyCode::Enter {
+            state.status =
+                Some("Decide on the refinement first: empty the prompt (Ctrl+U) to use the panel's keys.".into());
+        } else {
+            let newlines = state.composer.field == Field::Prompt;
+            type_into(state.composer.text_mut(), key, newlines);
+        }
+        return Vec::new();
+    }
+    if let Some(chain) = awaiting {
         let request = chain.request;
         let refined = chain.proposal.as_ref().and_then(|p| p.event.refined.as_str()).map(str::to_owned);
         let decide = |decision| vec![Step::Do(Command::Decide { request, decision })];
@@ -172,7 +195,8 @@ fn live(state: &mut TuiState, tracked: &Tracker, key: KeyEvent) -> Vec<Step> {
         return Vec::new();
     }
     if ctrl && key.code == KeyCode::Char('x') {
-        return match live.current().and_then(flag_wrong) {
+        let flag = live.current().filter(|c| !c.response.as_ref().is_some_and(|r| state.flagged.contains(&r.seq)));
+        return match flag.and_then(flag_wrong) {
             Some(c) => vec![Step::Do(c)],
             None => {
                 state.status = Some("Only an answer from the cache can be flagged as wrong.".into());
@@ -181,7 +205,8 @@ fn live(state: &mut TuiState, tracked: &Tracker, key: KeyEvent) -> Vec<Step> {
         };
     }
     if state.composer.is_idle() {
-        let open: Vec<(u64, u8, String)> = live.current().map(open_suggestions).unwrap_or_default();
+        let open: Vec<(u64, u8, String)> =
+            live.current().map(|c| open_suggestions(c, &state.acted)).unwrap_or_default();
         if !open.is_empty() {
             state.suggestion = state.suggestion.min(open.len() - 1);
             let (offered_seq, index, text) = open[state.suggestion].clone();
@@ -240,8 +265,9 @@ pub fn send_edit(editing: &Editing, tracked: &Tracker) -> Command {
     }
 }
 
-/// The suggestions of `chain` not acted on yet: (offered seq, index, text).
-pub fn open_suggestions(chain: &RequestChain) -> Vec<(u64, u8, String)> {
+/// The suggestions of `chain` not acted on yet (in the log, or in `acted`,
+/// this frontend's acts not folded yet): (offered seq, index, text).
+pub fn open_suggestions(chain: &RequestChain, acted: &[(u64, u8)]) -> Vec<(u64, u8, String)> {
     let Some(offered) = &chain.suggestions else { return Vec::new() };
     offered
         .event
@@ -250,8 +276,8 @@ pub fn open_suggestions(chain: &RequestChain) -> Vec<(u64, u8, String)> {
         .enumerate()
         .filter_map(|(i, s)| {
             let index = u8::try_from(i).ok()?;
-            let acted = chain.acted.iter().any(|a| a.event.index == index);
-            (!acted).then(|| (offered.seq, index, s.text.display()))
+            let done = chain.acted.iter().any(|a| a.event.index == index) || acted.contains(&(offered.seq, index));
+            (!done).then(|| (offered.seq, index, s.text.display()))
         })
         .collect()
 }
@@ -300,7 +326,7 @@ fn sessions(state: &mut TuiState, tracked: &Tracker, key: KeyEvent) -> Vec<Step>
                 KeyCode::Esc => return step(Command::CloseSession),
                 KeyCode::Char('q') => return step(Command::Quit),
                 code => {
-                    scroll(state, code);
+                    scroll(state, code, false);
                 }
             }
         }

@@ -68,10 +68,11 @@ const TICK: Duration = Duration::from_millis(50);
 pub fn run(handle: Box<dyn Handle>, log: Arc<dyn ReadLog>, options: TuiOptions) -> Result<(), TuiError> {
     let from = log.last_seq().map_or(1, |s| s + 1);
     let mut app = TuiApp::new(handle, log.clone(), options)?;
-    let result = drive(&mut app);
+    // The session ends however the loop ends, a panic included.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drive(&mut app)));
     app.close();
     lantern_frontend::live::await_end(&*log, app.tracked.live.session, from, Duration::from_secs(3));
-    result
+    result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 fn drive(app: &mut TuiApp) -> Result<(), TuiError> {
@@ -87,12 +88,19 @@ fn drive(app: &mut TuiApp) -> Result<(), TuiError> {
         }
         // Take every key already typed before drawing again (a paste, a fast typist).
         loop {
-            if let Event::Key(key) = event::read().map_err(TuiError::Terminal)? {
-                for step in app.key(key) {
-                    if !app.run_step(step, &mut |text| screen.edit(text)) {
-                        return Ok(());
+            match event::read().map_err(TuiError::Terminal)? {
+                Event::Key(key) => {
+                    for step in app.key(key) {
+                        if !app.run_step(step, &mut |text| screen.edit(text)) {
+                            return Ok(());
+                        }
+                        if let Some(e) = screen.broken.take() {
+                            return Err(TuiError::Terminal(e));
+                        }
                     }
                 }
+                Event::Paste(text) => app.paste(&text),
+                _ => {}
             }
             if !event::poll(Duration::ZERO).map_err(TuiError::Terminal)? {
                 break;

@@ -130,4 +130,10 @@ pub struct TuiState {
     pub request_row: usize,
     /// A note for the user (an editor that failed, say), shown until the next key.
     pub status: Option<String>,
+    /// Suggestions acted on (offered seq, index) whose event has not been folded yet.
+    pub acted: Vec<(u64, u8)>,
+    /// Answers flagged (response seq) whose feedback has not been folded yet.
+    pub flagged: Vec<u64>,
+    /// The request the approval panel last showed (a new one starts unscrolled).
+    pub shown: Option<lantern_events::RequestId>,
 }

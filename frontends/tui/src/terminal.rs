@@ -1,15 +1,16 @@
 //! The real terminal: raw mode and the alternate screen, restored on every
-//! way out (return, error, panic, SIGTERM/SIGHUP/SIGINT), and `$EDITOR` run
-//! with the terminal handed back to it.
+//! way out (return, error, panic, SIGTERM/SIGHUP/SIGINT), bracketed paste,
+//! and `$EDITOR` run with the terminal handed back to it.
 
 use crossterm::ExecutableCommand;
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use std::io::{Stdout, Write};
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The terminal in raw mode on the alternate screen; dropping it restores
 /// the terminal as it was.
@@ -18,6 +19,9 @@ pub struct Screen {
     pub terminal: Terminal<CrosstermBackend<Stdout>>,
     /// Set by SIGTERM, SIGHUP or SIGINT: the app should quit.
     pub stop: Arc<AtomicBool>,
+    /// Set when the terminal could not be taken back after the editor: the app must quit.
+    pub broken: Option<std::io::Error>,
+    signals: Vec<signal_hook::SigId>,
 }
 
 impl Screen {
@@ -25,28 +29,44 @@ impl Screen {
     /// and the signal flags.
     pub fn enter() -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
+        let mut signals = Vec::new();
         for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP, signal_hook::consts::SIGINT] {
-            signal_hook::flag::register(signal, stop.clone())?;
+            signals.push(signal_hook::flag::register(signal, stop.clone())?);
         }
+        // A panic on this (the drawing) thread gives the terminal back before
+        // the message is printed; other threads' panics leave it to the app.
+        let ui = std::thread::current().id();
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            restore();
+            if std::thread::current().id() == ui {
+                restore();
+            }
             previous(info);
         }));
-        enable_raw_mode()?;
+        let unregister = |signals: &[signal_hook::SigId]| {
+            for id in signals {
+                signal_hook::low_level::unregister(*id);
+            }
+        };
+        if let Err(e) = enable_raw_mode() {
+            unregister(&signals);
+            return Err(e);
+        }
         let mut out = std::io::stdout();
-        if let Err(e) = out.execute(EnterAlternateScreen) {
+        if let Err(e) = out.execute(EnterAlternateScreen).and_then(|o| o.execute(EnableBracketedPaste).map(|_| ())) {
             restore();
+            unregister(&signals);
             return Err(e);
         }
         let terminal = match Terminal::new(CrosstermBackend::new(out)) {
             Ok(t) => t,
             Err(e) => {
                 restore();
+                unregister(&signals);
                 return Err(e);
             }
         };
-        Ok(Self { terminal, stop })
+        Ok(Self { terminal, stop, broken: None, signals })
     }
 
     /// Runs `$VISUAL`, `$EDITOR` or `vi` on `text` with the terminal handed
@@ -66,9 +86,16 @@ impl Screen {
         restore();
         // Through the shell, so that EDITOR="code --wait" works as in git.
         let status = Command::new("sh").arg("-c").arg(format!("{editor} \"$1\"")).arg("sh").arg(file.path()).status();
-        let resumed = enable_raw_mode().and_then(|()| std::io::stdout().execute(EnterAlternateScreen).map(|_| ()));
+        // Ctrl+C in the editor is the editor's (vi users press it often), not a request to quit.
+        self.stop.store(false, Ordering::Relaxed);
+        let resumed = enable_raw_mode().and_then(|()| {
+            let mut out = std::io::stdout();
+            out.execute(EnterAlternateScreen)?.execute(EnableBracketedPaste).map(|_| ())
+        });
         if let Err(e) = resumed {
-            return Err(format!("cannot take the terminal back after the editor: {e}"));
+            let message = format!("cannot take the terminal back after the editor: {e}");
+            self.broken = Some(e);
+            return Err(message);
         }
         let _ = self.terminal.clear();
         match status {
@@ -86,6 +113,9 @@ impl Screen {
 impl Drop for Screen {
     fn drop(&mut self) {
         restore();
+        for id in &self.signals {
+            signal_hook::low_level::unregister(*id);
+        }
     }
 }
 
@@ -93,6 +123,7 @@ impl Drop for Screen {
 /// more than once, and from a panic hook.
 pub fn restore() {
     let mut out = std::io::stdout();
+    let _ = out.execute(DisableBracketedPaste);
     let _ = out.execute(LeaveAlternateScreen);
     let _ = out.execute(crossterm::cursor::Show);
     let _ = disable_raw_mode();

@@ -43,7 +43,7 @@ fn typing_and_enter_submit_the_prompt_with_its_attachment() {
 }
 
 #[test]
-fn a_bad_line_range_is_refused_in_the_composer() {
+fn a_bad_attachment_is_refused_in_the_composer() {
     let rig = Rig::new();
     let mut app = rig.app(false);
     type_text(&mut app, "explain");
@@ -51,9 +51,16 @@ fn a_bad_line_range_is_refused_in_the_composer() {
     press(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
     type_text(&mut app, "9-3");
     key(&mut app, KeyCode::Enter);
-    assert!(rig.ops().is_empty());
     let error = app.state.composer.error.clone().unwrap();
     assert!(error.contains("choose a file"), "{error}");
+    // With a file, a reversed range is refused for what it is.
+    press(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    press(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    type_text(&mut app, "Cargo.toml");
+    key(&mut app, KeyCode::Enter);
+    let error = app.state.composer.error.clone().unwrap();
+    assert!(error.contains("lines \"9-3\": write A-B"), "{error}");
+    assert!(rig.ops().is_empty());
     assert_eq!(app.state.composer.prompt, "explain", "nothing typed is lost");
 }
 
@@ -149,17 +156,32 @@ fn suggestion_keys_send_edit_or_dismiss_and_typing_starts_a_prompt() {
     };
     assert_eq!(*offered_seq, offered);
     assert_eq!(app.tracked.live.pending, vec![*request]);
+    // A second Enter before the pipeline's event arrives does not send it twice: the next one is selected.
+    assert_eq!(app.state.suggestion, 0);
+    let remaining = lantern_tui::keys::open_suggestions(app.tracked.live.current().unwrap(), &app.state.acted);
+    assert_eq!(remaining.iter().map(|s| s.1).collect::<Vec<_>>(), [0, 2]);
 
-    // Tab edits the selected one; Enter sends the edit.
+    // Tab edits the selected one (now #3 after a Down); Enter sends the edit.
+    key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Tab);
-    assert!(matches!(app.state.editing, Some(Editing::Suggestion { index: 1, .. })));
-    type_text(&mut app, " In bytes.");
+    assert!(matches!(app.state.editing, Some(Editing::Suggestion { index: 2, .. })));
+    press(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
     key(&mut app, KeyCode::Enter);
-    let edited = SuggestionAction::Edited { text: "What does it cost? In bytes.".into() };
-    assert!(matches!(&rig.ops()[1], Op::Act { index: 1, action, .. } if *action == edited));
+    assert!(app.state.status.as_deref().unwrap().contains("empty prompt cannot be sent"), "an emptied edit is refused");
+    type_text(&mut app, "And for a tuple of bytes?");
+    key(&mut app, KeyCode::Enter);
+    let edited = SuggestionAction::Edited { text: "And for a tuple of bytes?".into() };
+    assert!(matches!(&rig.ops()[1], Op::Act { index: 2, action, .. } if *action == edited));
 
+    // The pipeline's events arrive; the last one left is dismissed with Esc.
+    for index in [1, 2] {
+        let acted = SuggestionActed { offered_seq: offered, index, action: SuggestionAction::Sent };
+        rig.write(rig.session, Some(a), Event::SuggestionActed(acted));
+    }
+    rig.settle(&mut app);
+    assert!(app.state.acted.is_empty(), "local notes are dropped once the log has them");
     key(&mut app, KeyCode::Esc);
-    assert!(matches!(&rig.ops()[2], Op::Act { index: 1, action: SuggestionAction::Dismissed, .. }));
+    assert!(matches!(&rig.ops()[2], Op::Act { index: 0, action: SuggestionAction::Dismissed, .. }));
 
     // A letter starts a prompt: Enter then submits it, not a suggestion.
     type_text(&mut app, "thanks");
@@ -275,4 +297,91 @@ fn the_guide_lists_every_key() {
     for (key, what) in lantern_tui::keys::KEY_MAP {
         assert!(guide.contains(&format!("| `{key}` | {what} |")), "docs/guide.md lacks the key {key}");
     }
+}
+
+#[test]
+fn typing_ahead_is_never_taken_for_panel_keys() {
+    let rig = Rig::new();
+    let proxy = SessionId(uuid::Uuid::from_u128(5));
+    rig.start_session(proxy, FrontendKind::Proxy);
+    rig.start_session(rig.session, FrontendKind::Cli);
+    let mut app = rig.app(true);
+    type_text(&mut app, "how do ");
+    // A proxied request arrives for approval while the user types.
+    rig.propose_from(PromptOrigin::Proxy, proxy, request(2), "a proxied prompt", PromptContext::default());
+    rig.settle(&mut app);
+    assert!(app.tracked.live.awaiting().is_some());
+    type_text(&mut app, "i open");
+    key(&mut app, KeyCode::Enter);
+    assert!(rig.ops().is_empty(), "neither `o`, `i`, `e` nor Enter acted on the panel: {:?}", rig.ops());
+    assert_eq!(app.state.composer.prompt, "how do i open");
+    assert!(app.state.status.as_deref().unwrap().contains("Decide on the refinement first"));
+    press(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    key(&mut app, KeyCode::Char('o'));
+    assert_eq!(rig.ops(), vec![Op::Decide(request(2), Decision::Rejected)]);
+}
+
+#[test]
+fn an_edit_of_a_request_decided_elsewhere_is_dropped() {
+    let rig = Rig::new();
+    rig.start_session(rig.session, FrontendKind::Cli);
+    rig.propose(rig.session, request(1), "fix this", PromptContext::default());
+    let mut app = rig.app(false);
+    key(&mut app, KeyCode::Char('i'));
+    assert!(app.state.editing.is_some());
+    // The decision timeout sends the original meanwhile.
+    let d =
+        ApprovalDecided { decision: Decision::TimedOut, by: Decider::Policy(ApprovalPolicy::Ask), waited_ms: 600_000 };
+    rig.write(rig.session, Some(request(1)), Event::ApprovalDecided(d));
+    rig.settle(&mut app);
+    assert!(app.state.editing.is_none());
+    assert!(app.state.status.as_deref().unwrap().contains("decided elsewhere"));
+    type_text(&mut app, "x");
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(&rig.ops()[..], [Op::Submit(ask)] if ask.prompt == "x"), "keys go to the composer again");
+}
+
+#[test]
+fn paste_types_text_with_its_line_breaks() {
+    let rig = Rig::new();
+    let mut app = rig.app(false);
+    app.paste("line one\r\nline two");
+    assert_eq!(app.state.composer.prompt, "line one\nline two");
+    assert!(rig.ops().is_empty(), "a pasted line break does not send");
+    press(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    app.paste("src/a.rs\n");
+    assert_eq!(app.state.composer.file, "src/a.rs ");
+}
+
+#[test]
+fn scrolling_keys_move_the_right_way_and_stay_in_range() {
+    let rig = Rig::new();
+    rig.start_session(rig.session, FrontendKind::Cli);
+    let long: String = (1..=120).map(|i| format!("line {i} of the question\n")).collect();
+    rig.propose(rig.session, request(1), &long, PromptContext::default());
+    let mut app = rig.app(false);
+    let first = |app: &mut lantern_tui::TuiApp| {
+        let screen = support::screen(app, 100, 30);
+        screen.lines().find(|l| l.contains("of the question")).unwrap_or("").to_owned()
+    };
+    assert!(first(&mut app).contains("line 1 of"), "{}", first(&mut app));
+    key(&mut app, KeyCode::PageDown);
+    assert!(first(&mut app).contains("line 11 of"), "PgDn moves down the diff");
+    key(&mut app, KeyCode::End);
+    support::screen(&mut app, 100, 30);
+    let end = app.state.scroll;
+    assert!(end < 200, "End is clamped to the diff when drawn ({end})");
+    key(&mut app, KeyCode::PageUp);
+    assert_eq!(app.state.scroll, end - 10, "PgUp after End moves at once");
+    key(&mut app, KeyCode::Home);
+    assert_eq!(app.state.scroll, 0);
+    // In the live view the newest lines are at the bottom: PgUp goes back.
+    rig.answer(rig.session, request(1), CacheOutcome::Miss { reason: MissReason::Empty }, &long);
+    rig.settle(&mut app);
+    let last = |app: &mut lantern_tui::TuiApp| support::screen(app, 100, 30);
+    assert!(last(&mut app).contains("line 120 of"));
+    key(&mut app, KeyCode::PageUp);
+    assert!(!last(&mut app).contains("line 120 of"), "PgUp shows earlier lines");
+    key(&mut app, KeyCode::End);
+    assert!(last(&mut app).contains("line 120 of"), "End goes back to the newest");
 }

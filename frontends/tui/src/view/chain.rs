@@ -21,6 +21,8 @@ pub struct Ctx<'a> {
     pub editing: Option<&'a Editing>,
     /// Whether the chain is a proxied request (a proxy client's prompt, not the user's).
     pub proxied: bool,
+    /// Suggestions this frontend acted on whose event has not arrived yet.
+    pub acted: &'a [(u64, u8)],
 }
 
 /// The chain's lines (the approval panel is drawn apart, while deciding).
@@ -117,6 +119,10 @@ fn suggestions(chain: &RequestChain, ctx: &Ctx<'_>, out: &mut Vec<Line<'static>>
                 SuggestionAction::Dismissed => "dismissed".to_owned(),
             };
             out.extend(wrap::lines(&format!("  {}. {text}: {what}", i + 1), t.weak(), w));
+            continue;
+        }
+        if ctx.acted.contains(&(offered.seq, index)) {
+            out.extend(wrap::lines(&format!("  {}. {text}: sending…", i + 1), t.weak(), w));
             continue;
         }
         let editing = ctx.editing.and_then(|e| match e {

@@ -76,7 +76,7 @@ fn hints(app: &TuiApp) -> &'static str {
         }
         View::Live
             if app.state.composer.is_idle()
-                && live.current().is_some_and(|c| !crate::keys::open_suggestions(c).is_empty()) =>
+                && live.current().is_some_and(|c| !crate::keys::open_suggestions(c, &app.state.acted).is_empty()) =>
         {
             "↑↓ suggestion · Enter send it · Tab edit it · Esc dismiss it · type to write a new prompt · F1 help"
         }
@@ -96,6 +96,9 @@ fn live(frame: &mut Frame<'_>, area: Rect, app: &mut TuiApp) {
             _ => None,
         };
         let proxied = chain.session != app.tracked.live.session;
+        if let Some(d) = &d {
+            app.state.scroll = app.state.scroll.min(d.rows.len().saturating_sub(1));
+        }
         approval::draw(frame, main, chain, d.as_deref(), proxied, &app.state, &t);
         return;
     }
@@ -118,9 +121,11 @@ fn live(frame: &mut Frame<'_>, area: Rect, app: &mut TuiApp) {
         if n > 1 {
             lines.push(Line::styled("─".repeat(width), t.weak()));
         }
-        let selected = app.state.composer.is_idle().then_some(app.state.suggestion);
+        let open = crate::keys::open_suggestions(c, &app.state.acted).len();
+        let selected = (app.state.composer.is_idle() && open > 0).then(|| app.state.suggestion.min(open - 1));
         let proxied = c.session != live.session;
-        let ctx = chain::Ctx { theme: &t, width, selected, editing: app.state.editing.as_ref(), proxied };
+        let acted = &app.state.acted;
+        let ctx = chain::Ctx { theme: &t, width, selected, editing: app.state.editing.as_ref(), proxied, acted };
         lines.extend(chain::lines(c, &ctx));
     }
     if !live.pending.is_empty() {
@@ -129,7 +134,8 @@ fn live(frame: &mut Frame<'_>, area: Rect, app: &mut TuiApp) {
     let height = usize::from(main.height);
     // Scrolled from the end: the newest lines show unless the user scrolls up.
     let max = lines.len().saturating_sub(height);
-    let skip = max.saturating_sub(app.state.scroll.min(max));
+    app.state.scroll = app.state.scroll.min(max);
+    let skip = max - app.state.scroll;
     frame.render_widget(Paragraph::new(lines.into_iter().skip(skip).take(height).collect::<Vec<_>>()), main);
 }
 

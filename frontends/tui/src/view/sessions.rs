@@ -69,9 +69,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut TuiApp) {
     }
     let proxied =
         history.sessions.iter().any(|s| s.session == opened.session && s.frontend == Some(FrontendKind::Proxy));
-    let ctx = chain::Ctx { theme: &t, width, selected: None, editing: None, proxied };
+    let ctx = chain::Ctx { theme: &t, width, selected: None, editing: None, proxied, acted: &[] };
     lines.extend(chain::lines(c, &ctx));
-    let skip = app.state.scroll.min(lines.len().saturating_sub(1));
+    app.state.scroll = app.state.scroll.min(lines.len().saturating_sub(1));
+    let skip = app.state.scroll;
     let block = Block::new().borders(Borders::TOP);
     frame.render_widget(Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>()).block(block), detail);
 }

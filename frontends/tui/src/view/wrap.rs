@@ -49,40 +49,48 @@ pub fn rows(text: &str, base: Style, marks: &[Range<usize>], marked: Style, widt
     wrap(styled, width)
 }
 
-/// A line of styled parts, wrapped to `width` like [`rows`].
+/// A line of styled parts, wrapped to `width` like [`rows`]; a `\n` starts a new row.
 pub fn spans(parts: &[(String, Style)], width: usize) -> Vec<Line<'static>> {
     let styled = parts.iter().flat_map(|(text, style)| text.chars().map(move |c| (c, *style)));
     wrap(styled, width).into_iter().map(|r| Line::from(r.spans)).collect()
 }
 
-/// [`rows`] of plain text as lines, each line of `text` wrapped on its own.
+/// [`rows`] of plain text as lines (each line of `text` starts a row).
 pub fn lines(text: &str, style: Style, width: usize) -> Vec<Line<'static>> {
-    text.split('\n').flat_map(|l| rows(l, style, &[], style, width)).map(|r| Line::from(r.spans)).collect()
+    rows(text, style, &[], style, width).into_iter().map(|r| Line::from(r.spans)).collect()
 }
 
 /// A word being placed: its characters, their styles and columns.
 #[derive(Default)]
 struct Word {
     pieces: Vec<(char, Style, usize)>,
-    /// Columns without the trailing spaces (what must fit on the row).
-    solid: usize,
+    /// Columns of all its pieces.
+    width: usize,
+    /// Columns of its trailing spaces (the rest must fit on the row).
+    trailing: usize,
 }
 
 fn wrap(chars: impl Iterator<Item = (char, Style)>, width: usize) -> Vec<Row> {
     let width = width.max(1);
     let (mut out, mut row, mut word) = (Vec::new(), Row::default(), Word::default());
     for (c, style) in chars {
+        if c == '\n' {
+            place(&mut word, &mut row, &mut out, width);
+            out.push(std::mem::take(&mut row));
+            continue;
+        }
         let (c, w) = match c {
             '\t' => (' ', TAB),
             c if c.is_control() => continue,
             c => (c, c.width().unwrap_or(0)),
         };
-        let space = c == ' ';
         word.pieces.push((c, style, w));
-        if !space {
-            word.solid = word.pieces.iter().map(|p| p.2).sum();
-        } else {
+        word.width += w;
+        if c == ' ' {
+            word.trailing += w;
             place(&mut word, &mut row, &mut out, width);
+        } else {
+            word.trailing = 0;
         }
     }
     place(&mut word, &mut row, &mut out, width);
@@ -91,7 +99,8 @@ fn wrap(chars: impl Iterator<Item = (char, Style)>, width: usize) -> Vec<Row> {
 }
 
 fn place(word: &mut Word, row: &mut Row, out: &mut Vec<Row>, width: usize) {
-    if row.width > 0 && row.width + word.solid > width && word.solid <= width {
+    let solid = word.width - word.trailing;
+    if row.width > 0 && row.width + solid > width && solid <= width {
         out.push(std::mem::take(row));
     }
     let mut buf = [0u8; 4];
@@ -106,7 +115,8 @@ fn place(word: &mut Word, row: &mut Row, out: &mut Vec<Row>, width: usize) {
         let text = if w == TAB && c == ' ' { "    " } else { c.encode_utf8(&mut buf) };
         row.push(text, style, w);
     }
-    word.solid = 0;
+    word.width = 0;
+    word.trailing = 0;
 }
 
 #[cfg(test)]
@@ -146,5 +156,8 @@ mod tests {
         assert_eq!(l.len(), 2);
         assert_eq!(l[1].spans[0].content, "e");
         assert!(rows("", Style::new(), &[], Style::new(), 3)[0].spans.is_empty());
+        let two = spans(&[("You: ".to_owned(), Style::new()), ("line one\nline two".to_owned(), Style::new())], 40);
+        assert_eq!(two.len(), 2);
+        assert_eq!(two[1].spans[0].content, "line two");
     }
 }
