@@ -5,7 +5,8 @@
 #      accepted with Enter (send-keys), and the SDK gets its answer;
 #   2. a prompt typed in the pane is refined, edited in $EDITOR (a script
 #      standing in for vi), sent, and answered in the pane;
-#   3. Ctrl+C quits, the terminal is restored, the server keeps serving.
+#   3. Ctrl+C quits, the terminal is restored, the server keeps serving;
+#   4. SIGTERM restores the terminal too; 5. a terminal that goes away ends it.
 # The pane is read with capture-pane; the journal is read with `lantern replay`.
 #
 # Installs tmux from Debian when missing (as root, or with sudo).
@@ -32,6 +33,7 @@ SERVE=""
 SDK=""
 cleanup() {
     tmux -S "$SOCK" kill-server 2>/dev/null || true
+    pkill -f -- "--data-dir $WORK/data tui" 2>/dev/null || true
     [ -n "$SDK" ] && kill "$SDK" 2>/dev/null || true
     [ -n "$SERVE" ] && kill "$SERVE" 2>/dev/null || true
     wait 2>/dev/null || true
@@ -145,4 +147,18 @@ await "tui exited with 0" 15
 pane >"$WORK/pane.txt"
 grep -q "Lantern  F2 Live" "$WORK/pane.txt" && fail "SIGTERM left the TUI's screen behind"
 grep -qx "icanon" "$WORK/pane.txt" || fail "SIGTERM left the terminal in raw mode"
+
+# 5. The terminal goes away (tmux killed: SIGHUP, a dead tty): the TUI ends instead of spinning.
+tmux -S "$SOCK" new-window -t tui -n hup "TERM=xterm-256color '$BIN' --data-dir '$WORK/data' tui"
+await "attached to serve (pid $SERVE)" 60
+tmux -S "$SOCK" kill-server
+for _ in $(seq 40); do
+    pgrep -f -- "--data-dir $WORK/data tui" >/dev/null || break
+    sleep 0.25
+done
+if pgrep -f -- "--data-dir $WORK/data tui" >/dev/null; then
+    pkill -9 -f -- "--data-dir $WORK/data tui" || true
+    echo "tui-smoke: lantern tui outlived its terminal" >&2
+    exit 1
+fi
 echo "tui-smoke: ok"

@@ -11,6 +11,7 @@
 //! frames are tested without a terminal (ratatui's `TestBackend`).
 
 pub mod app;
+mod input;
 pub mod keys;
 pub mod state;
 pub mod terminal;
@@ -20,7 +21,7 @@ pub mod view;
 pub use app::TuiApp;
 pub use lantern_actors::handle::Handle;
 
-use crossterm::event::{self, Event};
+use crossterm::event::Event;
 use lantern_events::ReadLog;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -63,6 +64,9 @@ pub enum TuiError {
 /// How long a key is waited for before the log is folded and the screen redrawn.
 const TICK: Duration = Duration::from_millis(50);
 
+/// Input events read between two frames at most.
+const EVENTS_PER_FRAME: usize = 256;
+
 /// Runs the terminal frontend until the user quits; the session is closed
 /// then, and its end waited for (at most 3 s) so that nothing is lost.
 pub fn run(handle: Box<dyn Handle>, log: Arc<dyn ReadLog>, options: TuiOptions) -> Result<(), TuiError> {
@@ -77,21 +81,24 @@ pub fn run(handle: Box<dyn Handle>, log: Arc<dyn ReadLog>, options: TuiOptions) 
 
 fn drive(app: &mut TuiApp) -> Result<(), TuiError> {
     let mut screen = terminal::Screen::enter().map_err(TuiError::Terminal)?;
+    let input = input::Input::start().map_err(TuiError::Thread)?;
     loop {
         if screen.stop.load(Ordering::Relaxed) {
             return Ok(());
         }
         app.pump();
         screen.terminal.draw(|f| app.draw(f)).map_err(TuiError::Terminal)?;
-        if !event::poll(TICK).map_err(TuiError::Terminal)? {
-            continue;
-        }
-        // Take every key already typed before drawing again (a paste, a fast typist).
-        loop {
-            match event::read().map_err(TuiError::Terminal)? {
+        // Waiting here, not in the terminal: a terminal that hung up can keep
+        // crossterm's poll busy forever, and SIGHUP/SIGTERM must still end the loop.
+        let Some(first) = input.next_within(TICK) else { continue };
+        let mut next = Some(first);
+        let mut taken = 0;
+        while let Some(read) = next.take() {
+            match read.map_err(TuiError::Terminal)? {
                 Event::Key(key) => {
                     for step in app.key(key) {
-                        if !app.run_step(step, &mut |text| screen.edit(text)) {
+                        let mut edit = |text: &str| input.paused(|| screen.edit(text));
+                        if !app.run_step(step, &mut edit) {
                             return Ok(());
                         }
                         if let Some(e) = screen.broken.take() {
@@ -102,8 +109,11 @@ fn drive(app: &mut TuiApp) -> Result<(), TuiError> {
                 Event::Paste(text) => app.paste(&text),
                 _ => {}
             }
-            if !event::poll(Duration::ZERO).map_err(TuiError::Terminal)? {
-                break;
+            // The keys already typed are taken before drawing again (a fast
+            // typist), at most a frame's worth.
+            taken += 1;
+            if taken < EVENTS_PER_FRAME && !screen.stop.load(Ordering::Relaxed) {
+                next = input.try_next();
             }
         }
     }
