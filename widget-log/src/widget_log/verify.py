@@ -57,6 +57,7 @@ import re
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -383,13 +384,24 @@ class Verifier:
         return (not q.numbers and not c.prose_numbers) or (not c.numbers and not q.prose_numbers)
 
     def _salient(self, q: EntryFeatures, c: EntryFeatures) -> str | None:
+        """The first salient check that fails, or None."""
+        return next(self.salient_checks(q, c), None)
+
+    def salient_checks(self, q: EntryFeatures, c: EntryFeatures) -> Iterator[str]:
+        """Every salient check that fails, as ``"<code>: <detail>"``, in check order.
+
+        Lazy: :meth:`verify` takes only the first; the learned verifier
+        (:mod:`widget_log.learned`) reads them all as features. Each check
+        reports at most once, except ``<category>_mismatch`` (once per
+        category that differs).
+        """
         kb = self.kb
         if q.numbers != c.numbers and not self._incidental(q, c):
-            return f"number_mismatch: {_fmt(q.numbers)} vs {_fmt(c.numbers)}"
+            yield f"number_mismatch: {_fmt(q.numbers)} vs {_fmt(c.numbers)}"
         qq, cq = dict(q.quantities), dict(c.quantities)
         for n in sorted(set(qq) & set(cq)):
             if qq[n] != cq[n]:
-                return f"quantity_mismatch: {n} {qq[n]} vs {n} {cq[n]}"
+                yield f"quantity_mismatch: {n} {qq[n]} vs {n} {cq[n]}"
         qe, ce = dict(q.entities), dict(c.entities)
         qw, cw = dict(q.weak_entities), dict(c.weak_entities)
         for cat in kb.categories:
@@ -404,15 +416,15 @@ class Verifier:
             if not (a and b) and cat in self._one_sided_ok:
                 continue
             if cat in kb.strict or (a and b and not (set(a) <= set(b) or set(b) <= set(a))):
-                return f"{cat}_mismatch: {_fmt(a)} vs {_fmt(b)}"
+                yield f"{cat}_mismatch: {_fmt(a)} vs {_fmt(b)}"
         if q.negations != c.negations:
-            return f"negation_mismatch: {q.negations} vs {c.negations} negations"
-        if q.negated != c.negated:
-            return f"negation_mismatch: not {_fmt(q.negated)} vs not {_fmt(c.negated)}"
+            yield f"negation_mismatch: {q.negations} vs {c.negations} negations"
+        elif q.negated != c.negated:
+            yield f"negation_mismatch: not {_fmt(q.negated)} vs not {_fmt(c.negated)}"
         if q.paths and c.paths and q.paths != c.paths:
-            return f"path_mismatch: {_fmt(q.paths)} vs {_fmt(c.paths)}"
+            yield f"path_mismatch: {_fmt(q.paths)} vs {_fmt(c.paths)}"
         if q.flags and c.flags and q.flags != c.flags:
-            return f"flag_mismatch: {_fmt(q.flags)} vs {_fmt(c.flags)}"
+            yield f"flag_mismatch: {_fmt(q.flags)} vs {_fmt(c.flags)}"
         for a, b in ((q, c), (c, q)):
             have = set(b.identifiers) | set(b.words)
             missing = sorted(
@@ -421,29 +433,24 @@ class Verifier:
                 if w not in have and not (w.isalpha() and kb.canon(w) in have)
             )
             if missing:
-                return f"identifier_mismatch: '{missing[0]}' only on one side"
+                yield f"identifier_mismatch: '{missing[0]}' only on one side"
+                break
         if q.literals and c.literals and q.literals != c.literals:
-            return f"literal_mismatch: {_fmt(q.literals)[:40]} vs {_fmt(c.literals)[:40]}"
+            yield f"literal_mismatch: {_fmt(q.literals)[:40]} vs {_fmt(c.literals)[:40]}"
         if q.scope and c.scope and q.scope != c.scope:
-            return f"scope_mismatch: {_fmt(q.scope)} vs {_fmt(c.scope)}"
+            yield f"scope_mismatch: {_fmt(q.scope)} vs {_fmt(c.scope)}"
         if q.comparators != c.comparators:
-            return f"comparator_mismatch: {_fmt(q.comparators)} vs {_fmt(c.comparators)}"
+            yield f"comparator_mismatch: {_fmt(q.comparators)} vs {_fmt(c.comparators)}"
         qs, cs = set(q.words), set(c.words)
-        for w in q.words:
-            opp = kb.antonyms.get(w)
-            if opp is None or w in cs:
-                continue
-            for o in sorted(opp):
-                if o in cs and o not in qs:
-                    return f"antonym: {kb.display.get(w, w)} vs {kb.display.get(o, o)}"
-        for w in c.words:
-            opp = kb.antonyms.get(w)
-            if opp is None or w in qs:
-                continue
-            for o in sorted(opp):
-                if o in qs and o not in cs:
-                    return f"antonym: {kb.display.get(o, o)} vs {kb.display.get(w, w)}"
-        return self._direction(q.words, c.words)
+        for words, sa, sb, flip in ((q.words, qs, cs, False), (c.words, cs, qs, True)):
+            found = _antonym(kb, words, sa, sb)
+            if found is not None:
+                x, y = (found[1], found[0]) if flip else found
+                yield f"antonym: {kb.display.get(x, x)} vs {kb.display.get(y, y)}"
+                break
+        direction = self._direction(q.words, c.words)
+        if direction is not None:
+            yield direction
 
     def _direction(self, a: tuple[str, ...], b: tuple[str, ...]) -> str | None:
         """Reject when two shared terms sit on opposite sides of a direction marker."""
@@ -557,6 +564,20 @@ class Verifier:
             return None
         w, near, score = (out_q or out_c)[0]
         return f"unmatched_term: '{w}' (closest '{near}' {score:.2f})"
+
+
+def _antonym(
+    kb: vt.Knowledge, words: tuple[str, ...], mine: set[str], theirs: set[str]
+) -> tuple[str, str] | None:
+    """The first word of ``words`` whose opposite only the other side says, and that opposite."""
+    for w in words:
+        opp = kb.antonyms.get(w)
+        if opp is None or w in theirs:
+            continue
+        for o in sorted(opp):
+            if o in theirs and o not in mine:
+                return w, o
+    return None
 
 
 def _swapped_target(
