@@ -21,6 +21,8 @@ pub trait Handle: Send + Sync {
     fn submit(&self, ask: Ask);
     /// Decides on a refinement awaiting a user.
     fn decide(&self, request: RequestId, decision: Decision);
+    /// Takes (`use_cached`) or refuses (asks the model) a semantic offer awaiting a user.
+    fn decide_offer(&self, request: RequestId, use_cached: bool);
     /// Acts on a suggestion; `Sent`/`Edited` submit it as request `template.request`.
     fn act_on_suggestion(&self, offered_seq: u64, index: u8, action: SuggestionAction, template: Ask);
     /// Judges a response; a wrong cached answer invalidates its entry.
@@ -42,6 +44,10 @@ impl Handle for Client {
 
     fn decide(&self, request: RequestId, decision: Decision) {
         Client::decide(self, request, decision);
+    }
+
+    fn decide_offer(&self, request: RequestId, use_cached: bool) {
+        Client::decide_offer(self, request, use_cached);
     }
 
     fn act_on_suggestion(&self, offered_seq: u64, index: u8, action: SuggestionAction, template: Ask) {

@@ -6,8 +6,8 @@
 use crate::cache_bridge::{BridgeConfig, BridgeError, Cache};
 use crate::journal::Journal;
 use crate::pipeline::{
-    ActOnSuggestion, Ask, CloseSession, Decide, Delivery, GiveFeedback, OpenSession, Pipeline, Proxied, Settings,
-    SubmitPrompt, SubmitProxied,
+    ActOnSuggestion, Ask, CloseSession, Decide, DecideOffer, Delivery, GiveFeedback, OpenSession, Pipeline, Proxied,
+    Settings, SubmitPrompt, SubmitProxied,
 };
 use crate::upstream::{Upstream, UpstreamConfig, UpstreamError, UpstreamRuntime};
 use actix::{Actor, Addr, System};
@@ -150,6 +150,11 @@ impl Client {
     /// Decides on a refinement awaiting a user.
     pub fn decide(&self, request: RequestId, decision: Decision) {
         self.pipeline.do_send(Decide { request, decision });
+    }
+
+    /// Takes (`use_cached`) or refuses a semantic offer awaiting a user.
+    pub fn decide_offer(&self, request: RequestId, use_cached: bool) {
+        self.pipeline.do_send(DecideOffer { request, use_cached });
     }
 
     /// Acts on a suggestion; `Sent`/`Edited` submit it as request `template.request`.

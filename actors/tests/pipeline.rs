@@ -5,7 +5,7 @@
 mod support;
 
 use lantern_actors::cache_bridge::{BridgeConfig, BridgeError};
-use lantern_actors::pipeline::{Ask, Settings};
+use lantern_actors::pipeline::{Ask, SemanticMode, Settings};
 use lantern_actors::runtime::{Client, Runtime, RuntimeConfig, StartError};
 use lantern_events::schema::*;
 use lantern_events::{Envelope, EventLog, Recv, RequestId, Subscription};
@@ -66,7 +66,8 @@ fn run(client: &Client, sub: &mut Subscription, a: Ask) -> Vec<Arc<Envelope>> {
 fn pipeline_end_to_end() {
     let fake = fake();
     let dir = tempfile::tempdir().unwrap();
-    let settings = Settings { decision_timeout: Duration::from_millis(300), ..Settings::default() };
+    let settings =
+        Settings { decision_timeout: Duration::from_millis(300), semantic: SemanticMode::Serve, ..Settings::default() };
     let (log, rt) = runtime(dir.path(), &fake.url, settings);
     let client = rt.client();
     let mut sub = client.subscribe(client.next_seq());

@@ -25,7 +25,7 @@ pub const MAGIC: [u8; 4] = *b"LNEV";
 /// Version of the record layout itself.
 pub const FORMAT_VERSION: u8 = 1;
 /// Version of the event schema this binary writes.
-pub const SCHEMA_VERSION: u16 = 2;
+pub const SCHEMA_VERSION: u16 = 3;
 /// Header length in bytes.
 pub const HEADER_LEN: usize = 7;
 

@@ -49,6 +49,8 @@ pub struct RequestChain {
     pub decision: Option<Stamped<ApprovalDecided>>,
     /// The cache lookup.
     pub cache: Option<Stamped<CacheChecked>>,
+    /// The user's (or the timeout's) choice on a semantic offer.
+    pub offer: Option<Stamped<OfferDecided>>,
     /// The upstream call, when one was made and answered.
     pub upstream: Option<Stamped<UpstreamCompleted>>,
     /// The upstream failure, when the call failed.
@@ -73,6 +75,7 @@ impl RequestChain {
             skipped: None,
             decision: None,
             cache: None,
+            offer: None,
             upstream: None,
             failure: None,
             response: None,
@@ -107,6 +110,16 @@ impl RequestChain {
     /// submission is not part of what was folded).
     pub fn started_at(&self) -> Option<Timestamp> {
         self.submitted.as_ref().map(|s| s.at).or_else(|| self.proposal.as_ref().map(|p| p.at))
+    }
+
+    /// A semantic offer awaiting the user: the lookup offered a paraphrase
+    /// and nothing was chosen yet.
+    pub fn pending_offer(&self) -> Option<&CacheChecked> {
+        let cache = &self.cache.as_ref()?.event;
+        let open = matches!(cache.outcome, CacheOutcome::SemanticOffered { .. })
+            && self.offer.is_none()
+            && !self.is_complete();
+        open.then_some(cache)
     }
 
     /// Whether the user flagged the answer as wrong.
@@ -156,6 +169,7 @@ impl Chains {
             Event::RefinementSkipped(v) => chain.skipped = Some(stamp!(v)),
             Event::ApprovalDecided(v) => chain.decision = Some(stamp!(v)),
             Event::CacheChecked(v) => chain.cache = Some(stamp!(v)),
+            Event::OfferDecided(v) => chain.offer = Some(stamp!(v)),
             Event::UpstreamCompleted(v) => chain.upstream = Some(stamp!(v)),
             Event::UpstreamFailed(v) => chain.failure = Some(stamp!(v)),
             Event::ResponseDelivered(v) => {

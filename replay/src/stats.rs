@@ -8,10 +8,12 @@
 //!
 //! - `prompts = refined + not_refined` (each chain is refined or skipped);
 //! - `Σ decisions = refined` (a refined chain is decided once);
-//! - `cache_checks = exact_hits + semantic_hits + Σ misses`;
+//! - `cache_checks = exact_hits + semantic_hits + semantic_offers + Σ misses`;
+//! - `Σ offer_choices = semantic_offers` (each offer is decided once);
 //! - `Σ responses + upstream_failures = cache_checks` (each checked chain
 //!   ends in an answer or a failure), and `responses.cache ≤ hits` (a hit
-//!   whose stored answer no longer parses is asked of the upstream).
+//!   whose stored answer no longer parses is asked of the upstream), where
+//!   hits count the offers the user took.
 
 use lantern_actors::refiner::estimate_tokens;
 use lantern_events::schema::*;
@@ -38,6 +40,10 @@ pub struct Counts {
     pub exact_hits: u64,
     /// `CacheChecked` with a verified semantic hit.
     pub semantic_hits: u64,
+    /// `CacheChecked` with a paraphrase offered to the user.
+    pub semantic_offers: u64,
+    /// `OfferDecided` events, by choice.
+    pub offer_choices: BTreeMap<&'static str, u64>,
     /// `CacheChecked` with a miss, by reason.
     pub misses: BTreeMap<&'static str, u64>,
     /// `ResponseDelivered` events, by source.
@@ -63,13 +69,15 @@ pub struct Counts {
 pub struct Mismatch(pub String);
 
 impl Counts {
+    /// Cache checks that served an answer: exact and semantic hits, and the
+    /// offers the user took.
+    pub fn hits(&self) -> u64 {
+        self.exact_hits + self.semantic_hits + self.offer_choices.get(USED_CACHED).copied().unwrap_or(0)
+    }
+
     /// Share of cache checks that served an answer (0 when there were none).
     pub fn hit_rate(&self) -> f64 {
-        if self.cache_checks == 0 {
-            0.0
-        } else {
-            (self.exact_hits + self.semantic_hits) as f64 / self.cache_checks as f64
-        }
+        if self.cache_checks == 0 { 0.0 } else { self.hits() as f64 / self.cache_checks as f64 }
     }
 
     /// Checks the identities of the module documentation; they hold on a
@@ -77,11 +85,13 @@ impl Counts {
     /// two events).
     pub fn check(&self) -> Result<(), Vec<Mismatch>> {
         let sum = |m: &BTreeMap<&str, u64>| m.values().sum::<u64>();
-        let hits = self.exact_hits + self.semantic_hits;
+        let hits = self.hits();
+        let checked = self.exact_hits + self.semantic_hits + self.semantic_offers + sum(&self.misses);
         let identities = [
             ("prompts = refined + not_refined", self.prompts, self.refined + self.not_refined),
             ("Σ decisions = refined", sum(&self.decisions), self.refined),
-            ("cache_checks = exact_hits + semantic_hits + Σ misses", self.cache_checks, hits + sum(&self.misses)),
+            ("cache_checks = exact_hits + semantic_hits + semantic_offers + Σ misses", self.cache_checks, checked),
+            ("Σ offer_choices = semantic_offers", sum(&self.offer_choices), self.semantic_offers),
             (
                 "Σ responses + upstream_failures = cache_checks",
                 sum(&self.responses) + self.upstream_failures,
@@ -98,6 +108,18 @@ impl Counts {
             wrong.push(Mismatch(format!("responses.cache ≤ hits: {from_cache} > {hits}")));
         }
         if wrong.is_empty() { Ok(()) } else { Err(wrong) }
+    }
+}
+
+/// The `offer_choices` key of offers the user took.
+const USED_CACHED: &str = "used_cached";
+
+/// An offer choice's name in the counters.
+fn offer_choice_name(c: OfferChoice) -> &'static str {
+    match c {
+        OfferChoice::UsedCached => USED_CACHED,
+        OfferChoice::AskedModel => "asked_model",
+        OfferChoice::TimedOut => "timed_out",
     }
 }
 
@@ -187,6 +209,9 @@ impl Summary {
                 c.misses
             ),
         ];
+        if c.semantic_offers > 0 {
+            lines.push(format!("semantic offers: {} · choices {:?}", c.semantic_offers, c.offer_choices));
+        }
         for (k, n) in &c.responses {
             lines.push(format!(
                 "answers from {k}: {n} · latency p50 {} ms, p95 {} ms",
@@ -282,13 +307,21 @@ impl Stats {
                 };
             }
             Event::CacheChecked(c) => {
-                let hit = !matches!(c.outcome, CacheOutcome::Miss { .. });
-                if !self.counters_only {
+                let hit = matches!(c.outcome, CacheOutcome::ExactHit { .. } | CacheOutcome::SemanticHit { .. });
+                // An offer's lookup counts once the user has chosen.
+                if !self.counters_only && !matches!(c.outcome, CacheOutcome::SemanticOffered { .. }) {
                     self.lookups.push(Lookup { at: e.at, hit });
                 }
                 let open = self.open.entry(request).or_default();
                 open.hit = hit;
                 open.session = Some(e.session);
+            }
+            Event::OfferDecided(d) => {
+                let hit = d.choice == OfferChoice::UsedCached;
+                if !self.counters_only {
+                    self.lookups.push(Lookup { at: e.at, hit });
+                }
+                self.open.entry(request).or_default().hit = hit;
             }
             Event::ResponseDelivered(r) => {
                 if !self.counters_only {
@@ -331,9 +364,11 @@ impl Stats {
                 match &check.outcome {
                     CacheOutcome::ExactHit { .. } => c.exact_hits += 1,
                     CacheOutcome::SemanticHit { .. } => c.semantic_hits += 1,
+                    CacheOutcome::SemanticOffered { .. } => c.semantic_offers += 1,
                     CacheOutcome::Miss { reason } => *c.misses.entry(miss_name(reason)).or_default() += 1,
                 }
             }
+            Event::OfferDecided(d) => *c.offer_choices.entry(offer_choice_name(d.choice)).or_default() += 1,
             Event::UpstreamCompleted(u) => {
                 c.upstream_input_tokens += u64::from(u.usage.input_tokens);
                 c.upstream_output_tokens += u64::from(u.usage.output_tokens);

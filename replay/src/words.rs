@@ -40,7 +40,42 @@ pub fn outlook(o: &PromptOutlook) -> String {
         OutlookVerdict::GuardRejected { reason } => format!("near{sim}, refused: {reason}"),
         OutlookVerdict::BelowThreshold => format!("miss (nearest{sim})"),
         OutlookVerdict::NoCandidate => "miss (nothing close)".into(),
+        OutlookVerdict::Offered { accepted } => {
+            format!("offered to you{sim} (verifier {})", if *accepted { "accepts" } else { "refuses" })
+        }
     }
+}
+
+/// A semantic offer, as shown before anything is sent: the matched prompt,
+/// the similarity, the verifier's verdict and reason, the cached answer's opening.
+pub fn offer(c: &CacheChecked) -> Option<Vec<String>> {
+    let CacheOutcome::SemanticOffered { similarity, entry, matched_prompt, verdict, preview } = &c.outcome else {
+        return None;
+    };
+    let judged = match (&verdict.accepted, &verdict.reason) {
+        (true, _) => "the verifier accepts it".to_owned(),
+        (false, Some(r)) => format!("the verifier refuses it: {r}"),
+        (false, None) => "the verifier refuses it".to_owned(),
+    };
+    let mut lines = vec![
+        format!("A cached answer to a similar prompt (similarity {similarity:.3}, entry {}): {judged}", entry.0),
+        format!(
+            "Matched prompt: “{}”",
+            matched_prompt.as_ref().map_or_else(|| "(withheld)".to_owned(), |m| excerpt(&m.display(), 120))
+        ),
+    ];
+    lines.extend(preview.display().lines().map(|l| format!("│ {l}")));
+    Some(lines)
+}
+
+/// What became of an offer, and who chose.
+pub fn offer_decided(d: &OfferDecided) -> String {
+    let what = match d.choice {
+        OfferChoice::UsedCached => "used the cached answer",
+        OfferChoice::AskedModel => "asked the model",
+        OfferChoice::TimedOut => "asked the model (no choice in time)",
+    };
+    format!("Chosen by {} after {:.1} s: {what}", decider(d.by), d.waited_ms as f64 / 1000.0)
 }
 
 /// Who decided.
@@ -100,6 +135,16 @@ pub fn source(r: &ResponseDelivered, cache: Option<&CacheChecked>, upstream: Opt
             entry.0,
             matched_prompt.as_ref().map(|m| format!(" · matched “{}”", excerpt(&m.display(), 80))).unwrap_or_default()
         ),
+        (ResponseSource::Cache, Some(CacheOutcome::SemanticOffered { similarity, entry, matched_prompt, .. })) => {
+            format!(
+                "Cache: semantic match you took · similarity {similarity:.3} · entry {}{}",
+                entry.0,
+                matched_prompt
+                    .as_ref()
+                    .map(|m| format!(" · matched “{}”", excerpt(&m.display(), 80)))
+                    .unwrap_or_default()
+            )
+        }
         (ResponseSource::Cache, _) => "Cache".into(),
         (ResponseSource::Offline, _) => "Offline: no API key configured, nothing was sent anywhere".into(),
         (ResponseSource::Upstream, _) => match upstream {

@@ -103,6 +103,41 @@ def test_semantic_off_serves_exact_matches_only(gw):
     assert served["outcome"] == "semantic_hit"
 
 
+def test_offer_returns_the_candidate_and_its_verdict_but_serves_nothing(gw):
+    eid = store("How do I reverse a list in Python?")["entry_id"]
+    answer, response = lookup("whats the pythonic way to reverse a list", semantic="offer")
+    offer = answer["cache"]
+    assert offer["outcome"] == "semantic_offer", answer
+    assert offer["entry_id"] == eid and offer["accepted"] is True and offer["reason"] is None
+    assert offer["matched_prompt"] == "How do I reverse a list in Python?"
+    assert 0.8 < offer["similarity"] <= 1.0
+    assert json.loads(response)["content"][0]["text"] == "an answer"
+    # A sibling the verifier refuses is still offered, with the refusal's reason.
+    refused, response = lookup("How do I reverse a string in Python?", semantic="offer")
+    assert refused["cache"]["outcome"] == "semantic_offer", refused
+    assert refused["cache"]["accepted"] is False and refused["cache"]["reason"]
+    assert response is not None
+    # An exact match is still served, and an offer is no hit.
+    assert lookup("How do I reverse a list in Python?", semantic="offer")[0]["cache"][
+        "outcome"
+    ] == ("exact_hit")
+    stats = json.loads(bridge.stats())["stats"]
+    assert stats["semantic_offers"] == 2 and stats["semantic_hits"] == 0
+    assert stats["exact_hits"] == 1
+    # A peek offers too, and counts nothing.
+    peek, response = lookup(
+        "whats the pythonic way to reverse a list", semantic="offer", record=False
+    )
+    assert peek["cache"]["outcome"] == "semantic_offer" and response is None
+    assert json.loads(bridge.stats())["stats"]["semantic_offers"] == 2
+
+
+def test_offer_needs_a_close_enough_candidate(gw):
+    store("How do I reverse a list in Python?")
+    far = lookup("How do I sort a dictionary by value in Python?", semantic="offer")[0]["cache"]
+    assert far["outcome"] == "miss", far
+
+
 def test_a_paraphrase_right_after_a_store_sees_it(gw):
     # The embedding is computed behind the store; the lookup waits for it.
     store("How do I reverse a list in Python?")

@@ -85,8 +85,21 @@ pub enum SemanticMode {
     /// Serve a verified semantic match.
     #[default]
     Serve,
+    /// Offer the best paraphrase to the user, with the verifier's verdict;
+    /// never serve one without them.
+    Offer,
     /// Exact matches only.
     Off,
+}
+
+impl SemanticMode {
+    fn wire(self) -> &'static str {
+        match self {
+            SemanticMode::Serve => "serve",
+            SemanticMode::Offer => "offer",
+            SemanticMode::Off => "off",
+        }
+    }
 }
 
 /// What a lookup found.
@@ -261,7 +274,8 @@ impl Cache {
     }
 
     /// Looks `key` up: exact first, then (with [`SemanticMode::Serve`]) a
-    /// verified paraphrase.
+    /// verified paraphrase, or (with [`SemanticMode::Offer`]) a paraphrase
+    /// to offer, with its answer.
     pub fn lookup(
         &self,
         key: &CacheKey,
@@ -299,8 +313,7 @@ impl Cache {
             self.note_served(&h.entry);
         }
         let call = held.is_none().then(|| {
-            let semantic = if semantic == SemanticMode::Serve { "serve" } else { "off" };
-            let extra = serde_json::json!({"mode": mode.wire(), "semantic": semantic, "record": record});
+            let extra = serde_json::json!({"mode": mode.wire(), "semantic": semantic.wire(), "record": record});
             self.bridge.call("lookup", Args::One(request(key, extra)))
         });
         let (hot, slot) = (self.serves_exact.then(|| self.hot.clone()), slot(key));

@@ -2,7 +2,7 @@
 //! Lantern's own types. Nothing outside this module sees these shapes.
 
 use super::BridgeError;
-use lantern_events::schema::{CacheOutcome, EntryId, MissReason};
+use lantern_events::schema::{CacheOutcome, EntryId, GuardVerdict, MissReason, Text};
 use serde::Deserialize;
 
 /// Why a lookup missed, as Widget-Log words it.
@@ -34,6 +34,15 @@ enum Outcome {
     Miss {
         reason: Miss,
     },
+    SemanticOffer {
+        similarity: f32,
+        entry_id: String,
+        #[serde(default)]
+        matched_prompt: Option<String>,
+        accepted: bool,
+        #[serde(default)]
+        reason: Option<String>,
+    },
 }
 
 impl From<Outcome> for CacheOutcome {
@@ -45,6 +54,16 @@ impl From<Outcome> for CacheOutcome {
                 entry: EntryId(entry_id),
                 matched_prompt: matched_prompt.map(Into::into),
             },
+            // The preview is the answer's opening, filled in by whoever reads the answer.
+            Outcome::SemanticOffer { similarity, entry_id, matched_prompt, accepted, reason } => {
+                CacheOutcome::SemanticOffered {
+                    similarity,
+                    entry: EntryId(entry_id),
+                    matched_prompt: matched_prompt.map(Into::into),
+                    verdict: GuardVerdict { accepted, reason },
+                    preview: Text::from(""),
+                }
+            }
             Outcome::Miss { reason } => CacheOutcome::Miss {
                 reason: match reason {
                     Miss::Empty => MissReason::Empty,
@@ -172,6 +191,18 @@ mod tests {
             l.outcome().0,
             CacheOutcome::Miss { reason: MissReason::GuardRejected { best: 0.9, reason: "number_mismatch".into() } }
         );
+    }
+
+    #[test]
+    fn an_offer_carries_the_verdict() {
+        let l: Looked = read(
+            "lookup",
+            r#"{"ok":true,"cache":{"outcome":"semantic_offer","similarity":0.88,"entry_id":"cd","matched_prompt":"q","accepted":false,"reason":"number_mismatch: 3 vs 4"}}"#,
+        )
+        .unwrap();
+        let CacheOutcome::SemanticOffered { similarity, entry, verdict, .. } = l.outcome().0 else { panic!() };
+        assert_eq!((similarity, entry.0.as_str()), (0.88, "cd"));
+        assert_eq!(verdict, GuardVerdict { accepted: false, reason: Some("number_mismatch: 3 vs 4".into()) });
     }
 
     #[test]

@@ -4,16 +4,19 @@
 
 use super::answer::{Looked, Sent};
 use super::chain::{Ask, Chain, Input, Step};
-use super::ops::{ActOnSuggestion, CloseSession, Decide, GiveFeedback, OpenSession, SubmitPrompt, SubmitProxied};
+use super::ops::{
+    ActOnSuggestion, CloseSession, Decide, DecideOffer, GiveFeedback, OpenSession, SubmitPrompt, SubmitProxied,
+};
 use super::proxied::{Delivery, Proxied};
 use super::route::{Route, Target};
-use super::send::{self, Job};
+use super::send::{self, Job, Sending};
 use crate::cache_bridge::{Cache, CacheMode, SemanticMode};
 use crate::journal::Journal;
 use crate::refiner::{RefineInput, RefinerConfig, refine, shell as refiner};
 use crate::suggester::shell::{self as suggester, SuggestWith, Suggesting, Turns};
 use crate::upstream::{Failure, Upstream};
 use actix::prelude::*;
+use bytes::Bytes;
 use lantern_events::schema::*;
 use lantern_events::{Actor as Who, NewEvent, RequestId, SessionId, Timestamp};
 use std::collections::HashMap;
@@ -41,7 +44,8 @@ pub struct Settings {
     pub suggest_with: SuggestWith,
     /// Whether the model rewrites the rules' proposal (off by default).
     pub refine_with_llm: bool,
-    /// Whether a verified paraphrase may be served from the cache.
+    /// Whether a paraphrase may be served from the cache, offered to the
+    /// user (only where a user decides: approval policy `ask`), or not used.
     pub semantic: SemanticMode,
 }
 
@@ -55,7 +59,7 @@ impl Default for Settings {
             suggestions: 3,
             suggest_with: SuggestWith::Heuristic,
             refine_with_llm: false,
-            semantic: SemanticMode::Serve,
+            semantic: SemanticMode::Offer,
         }
     }
 }
@@ -78,6 +82,10 @@ struct Running {
     timeout: Option<SpawnHandle>,
     /// Where a frontend that handed the request over whole wants its answer.
     reply: Option<Sender<Delivery>>,
+    /// The lookup that offered a paraphrase, and the answer offered.
+    offer: Option<(Looked, Bytes)>,
+    offered_at: Option<Instant>,
+    offer_timeout: Option<SpawnHandle>,
 }
 
 /// The actor. Frontends reach it through [`crate::runtime::Client`].
@@ -139,8 +147,18 @@ impl Pipeline {
             }
         };
         let (chain, steps) = Chain::start(ask, skip);
-        let run =
-            Running { chain, route, last_seq: None, submitted: Instant::now(), proposed: None, timeout: None, reply };
+        let run = Running {
+            chain,
+            route,
+            last_seq: None,
+            submitted: Instant::now(),
+            proposed: None,
+            timeout: None,
+            reply,
+            offer: None,
+            offered_at: None,
+            offer_timeout: None,
+        };
         self.running.insert(request, run);
         self.run(request, steps, ctx);
     }
@@ -149,6 +167,11 @@ impl Pipeline {
         let Some(run) = self.running.get_mut(&request) else { return };
         if matches!(input, Input::Decided { .. })
             && let Some(h) = run.timeout.take()
+        {
+            ctx.cancel_future(h);
+        }
+        if matches!(input, Input::OfferDecided { .. })
+            && let Some(h) = run.offer_timeout.take()
         {
             ctx.cancel_future(h);
         }
@@ -175,7 +198,23 @@ impl Pipeline {
                         r.timeout = Some(handle);
                     }
                 }
-                Step::Send(prompt) => self.send(request, &prompt, ctx),
+                Step::Send(prompt) => self.send(request, &prompt, None, ctx),
+                Step::AwaitOffer => {
+                    let timeout = self.settings.decision_timeout;
+                    let handle = ctx.run_later(timeout, move |act, ctx| {
+                        let (by, waited_ms) = (Decider::Policy(ApprovalPolicy::Ask), timeout.as_millis() as u64);
+                        act.feed(request, Input::OfferDecided { choice: OfferChoice::TimedOut, by, waited_ms }, ctx);
+                    });
+                    if let Some(r) = self.running.get_mut(&request) {
+                        r.offered_at = Some(Instant::now());
+                        r.offer_timeout = Some(handle);
+                    }
+                }
+                Step::ServeOffered => self.serve_offered(request, ctx),
+                Step::AskModel(prompt) => {
+                    let looked = self.running.get_mut(&request).and_then(|r| r.offer.take()).map(|(l, _)| l);
+                    self.send(request, &prompt, looked, ctx);
+                }
                 Step::Suggest(reply) => self.suggest(request, session, reply, ctx),
                 Step::Finish => {
                     self.running.remove(&request);
@@ -242,13 +281,20 @@ impl Pipeline {
         }));
     }
 
-    /// Sends `prompt` through the cache and, on a miss, upstream, off the actor.
-    fn send(&mut self, request: RequestId, prompt: &str, ctx: &mut Context<Self>) {
+    /// Sends `prompt` through the cache and, on a miss, upstream, off the
+    /// actor. With `looked` (an offer the user refused) the cache is not
+    /// asked again.
+    fn send(&mut self, request: RequestId, prompt: &str, looked: Option<Looked>, ctx: &mut Context<Self>) {
         let Some(run) = self.running.get_mut(&request) else { return };
         let ask = run.chain.ask();
         // The user's own words, not Lantern's additions, are their turn.
-        let turn = ask.prompt.clone();
+        let turn = (looked.is_none()).then(|| ask.prompt.clone());
         let session = ask.session;
+        // Only a person can take an offer: without one, paraphrases are not used.
+        let semantic = match self.settings.semantic {
+            SemanticMode::Offer if ask.policy != ApprovalPolicy::Ask => SemanticMode::Off,
+            mode => mode,
+        };
         let (outbound, key, mode) = run.route.request(prompt);
         let namespace = key.namespace.clone();
         let job = Job {
@@ -256,29 +302,41 @@ impl Pipeline {
             upstream: self.upstream.clone(),
             key,
             mode,
-            semantic: self.settings.semantic,
+            semantic,
             outbound,
             reply: run.reply.take(),
+            looked,
         };
         let submitted = run.submitted;
-        self.sessions.entry(session).or_default().turns.push(turn);
+        if let Some(turn) = turn {
+            self.sessions.entry(session).or_default().turns.push(turn);
+        }
         let work = self.upstream.spawn(send::run(job));
-        ctx.spawn(work.into_actor(self).map(move |sent, act, ctx| {
-            let (sent, reply) = sent.unwrap_or_else(|| {
-                (
-                    Sent {
-                        looked: Looked {
-                            outcome: CacheOutcome::Miss {
-                                reason: MissReason::Unavailable { message: "Lantern is stopping".into() },
-                            },
-                            namespace,
-                            latency_us: 0,
-                        },
-                        result: Err(Failure::new("stopping", "Lantern stopped before the answer came", true)),
-                    },
-                    None,
-                )
-            });
+        ctx.spawn(work.into_actor(self).map(move |sending, act, ctx| {
+            let (sending, reply) = sending.unwrap_or_else(|| (Sending::Done(stopping(namespace)), None));
+            let Some(run) = act.running.get_mut(&request) else { return };
+            run.reply = reply;
+            match sending {
+                Sending::Done(sent) => {
+                    let since_submit_ms = submitted.elapsed().as_millis() as u64;
+                    act.feed(request, Input::Answered { sent: Box::new(sent), since_submit_ms }, ctx);
+                }
+                Sending::Offered { looked, cached } => {
+                    run.offer = Some((looked.clone(), cached));
+                    act.feed(request, Input::Offered(Box::new(looked)), ctx);
+                }
+            }
+        }));
+    }
+
+    /// Answers with the offered paraphrase the user took, off the actor.
+    fn serve_offered(&mut self, request: RequestId, ctx: &mut Context<Self>) {
+        let Some(run) = self.running.get_mut(&request) else { return };
+        let Some((looked, cached)) = run.offer.take() else { return };
+        let (namespace, submitted) = (looked.namespace.clone(), run.submitted);
+        let work = self.upstream.spawn(send::serve_offered(run.reply.take(), cached, looked));
+        ctx.spawn(work.into_actor(self).map(move |served, act, ctx| {
+            let (sent, reply) = served.unwrap_or_else(|| (stopping(namespace), None));
             if let Some(run) = act.running.get_mut(&request) {
                 run.reply = reply;
             }
@@ -303,6 +361,15 @@ impl Pipeline {
 
     fn frontend(&self, session: SessionId) -> FrontendKind {
         self.sessions.get(&session).and_then(|s| s.frontend).unwrap_or(FrontendKind::Cli)
+    }
+}
+
+/// What a send that never ran (the runtime is stopping) reports.
+fn stopping(namespace: String) -> Sent {
+    let reason = MissReason::Unavailable { message: "Lantern is stopping".into() };
+    Sent {
+        looked: Looked { outcome: CacheOutcome::Miss { reason }, namespace, latency_us: 0 },
+        result: Err(Failure::new("stopping", "Lantern stopped before the answer came", true)),
     }
 }
 
@@ -356,6 +423,19 @@ impl Handler<Decide> for Pipeline {
         }
         let waited_ms = run.proposed.map_or(0, |t| t.elapsed().as_millis() as u64);
         self.feed(op.request, Input::Decided { decision: op.decision, by: Decider::User, waited_ms }, ctx);
+    }
+}
+
+impl Handler<DecideOffer> for Pipeline {
+    type Result = ();
+    fn handle(&mut self, op: DecideOffer, ctx: &mut Context<Self>) {
+        let Some(run) = self.running.get(&op.request) else { return };
+        if !run.chain.awaits_offer() {
+            return;
+        }
+        let choice = if op.use_cached { OfferChoice::UsedCached } else { OfferChoice::AskedModel };
+        let waited_ms = run.offered_at.map_or(0, |t| t.elapsed().as_millis() as u64);
+        self.feed(op.request, Input::OfferDecided { choice, by: Decider::User, waited_ms }, ctx);
     }
 }
 

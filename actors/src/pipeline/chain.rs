@@ -1,13 +1,13 @@
 //! The pure core of one request's chain:
 //! PromptSubmitted → (RefinementProposed → ApprovalDecided | RefinementSkipped)
-//! → CacheChecked → UpstreamCompleted | UpstreamFailed → ResponseDelivered →
-//! SuggestionsOffered.
+//! → CacheChecked → (OfferDecided →) UpstreamCompleted | UpstreamFailed →
+//! ResponseDelivered → SuggestionsOffered.
 //!
 //! [`Chain::on`] takes what happened and returns the [`Step`]s the shell must
 //! take: events to journal and work to start. It does no I/O and reads no
 //! clock; times come in with the inputs.
 
-use super::answer::Sent;
+use super::answer::{Looked, Sent};
 use crate::refiner::Proposal;
 use crate::suggester::Suggestions;
 use lantern_events::schema::*;
@@ -60,6 +60,17 @@ pub enum Input {
     },
     /// The Suggester finished (with nothing to offer, or suggestions).
     Suggested(Option<Suggestions>),
+    /// The cache found a paraphrase to offer (its outcome is `SemanticOffered`).
+    Offered(Box<Looked>),
+    /// A user or the timeout decided on the offer.
+    OfferDecided {
+        /// What was chosen.
+        choice: OfferChoice,
+        /// Who chose.
+        by: Decider,
+        /// Milliseconds from offer to choice.
+        waited_ms: u64,
+    },
 }
 
 /// What the shell must do next.
@@ -75,6 +86,12 @@ pub enum Step {
     Send(String),
     /// Propose next prompts after this reply.
     Suggest(String),
+    /// Wait for the user's choice on the offered paraphrase (or the timeout).
+    AwaitOffer,
+    /// Answer with the offered paraphrase's cached answer.
+    ServeOffered,
+    /// Send this prompt upstream without asking the cache again.
+    AskModel(String),
     /// The chain is complete.
     Finish,
 }
@@ -84,6 +101,7 @@ enum Stage {
     Refining,
     Deciding,
     Answering,
+    Offering,
     Suggesting,
     Done,
 }
@@ -94,6 +112,10 @@ pub struct Chain {
     ask: Ask,
     stage: Stage,
     refined: Option<String>,
+    /// The prompt that went to the cache.
+    sent: Option<String>,
+    /// The entry offered, once the cache offered one (its check is journalled).
+    offered: Option<EntryId>,
 }
 
 impl Chain {
@@ -126,7 +148,8 @@ impl Chain {
                 Stage::Answering
             }
         };
-        (Chain { ask, stage, refined: None }, steps)
+        let sent = (stage == Stage::Answering).then(|| ask.prompt.clone());
+        (Chain { ask, stage, refined: None, sent, offered: None }, steps)
     }
 
     /// The request this chain serves.
@@ -137,6 +160,11 @@ impl Chain {
     /// Whether the chain waits for a user's decision.
     pub fn awaits_decision(&self) -> bool {
         self.stage == Stage::Deciding
+    }
+
+    /// Whether the chain waits for a user's choice on a semantic offer.
+    pub fn awaits_offer(&self) -> bool {
+        self.stage == Stage::Offering
     }
 
     /// Advances the chain. Inputs that do not fit the current stage (a late
@@ -163,16 +191,32 @@ impl Chain {
                 steps
             }
             (Stage::Deciding, Input::Decided { decision, by, waited_ms }) => self.decide(decision, by, waited_ms),
+            (Stage::Answering, Input::Offered(looked)) if self.offered.is_none() => {
+                let CacheOutcome::SemanticOffered { entry, .. } = &looked.outcome else { return Vec::new() };
+                self.offered = Some(entry.clone());
+                self.stage = Stage::Offering;
+                vec![Step::Record(Actor::CacheBridge, Box::new(checked(*looked))), Step::AwaitOffer]
+            }
+            (Stage::Offering, Input::OfferDecided { choice, by, waited_ms }) => {
+                let entry = self.offered.clone().unwrap_or_else(|| EntryId(String::new()));
+                let who = if by == Decider::User { Actor::Frontend(self.ask.frontend) } else { Actor::Policy };
+                let decided = Event::OfferDecided(OfferDecided { entry, choice, by, waited_ms });
+                self.stage = Stage::Answering;
+                let next = match choice {
+                    OfferChoice::UsedCached => Step::ServeOffered,
+                    OfferChoice::AskedModel | OfferChoice::TimedOut => {
+                        Step::AskModel(self.sent.clone().unwrap_or_else(|| self.ask.prompt.clone()))
+                    }
+                };
+                vec![Step::Record(who, Box::new(decided)), next]
+            }
             (Stage::Answering, Input::Answered { sent, since_submit_ms }) => {
                 let Sent { looked, result } = *sent;
-                let mut steps = vec![Step::Record(
-                    Actor::CacheBridge,
-                    Box::new(Event::CacheChecked(CacheChecked {
-                        outcome: looked.outcome,
-                        namespace: looked.namespace,
-                        latency_us: looked.latency_us,
-                    })),
-                )];
+                let mut steps = Vec::new();
+                // After an offer, the check that found it is already journalled.
+                if self.offered.is_none() {
+                    steps.push(Step::Record(Actor::CacheBridge, Box::new(checked(looked))));
+                }
                 let answer = match result {
                     Ok(a) => a,
                     Err(f) => {
@@ -246,6 +290,7 @@ impl Chain {
             Decision::Rejected | Decision::TimedOut => self.ask.prompt.clone(),
         };
         self.stage = Stage::Answering;
+        self.sent = Some(send.clone());
         vec![
             Step::Record(
                 if by == Decider::User { Actor::Frontend(self.ask.frontend) } else { Actor::Policy },
@@ -254,6 +299,15 @@ impl Chain {
             Step::Send(send),
         ]
     }
+}
+
+/// The journal's record of a lookup.
+fn checked(looked: Looked) -> Event {
+    Event::CacheChecked(CacheChecked {
+        outcome: looked.outcome,
+        namespace: looked.namespace,
+        latency_us: looked.latency_us,
+    })
 }
 
 #[cfg(test)]
@@ -417,6 +471,55 @@ mod tests {
         let mut at_limit = ask(ApprovalPolicy::Ask);
         at_limit.prompt = "x".repeat(MAX_REFINED_BYTES);
         assert_eq!(kinds(&Chain::start(at_limit, None).1), ["PromptSubmitted", "Refine"]);
+    }
+
+    fn offered() -> Box<Looked> {
+        let outcome = CacheOutcome::SemanticOffered {
+            similarity: 0.91,
+            entry: EntryId("e7".into()),
+            matched_prompt: Some("how to reverse a list in python".into()),
+            verdict: GuardVerdict { accepted: false, reason: Some("unmatched_term: pythonic".into()) },
+            preview: "Use reversed()".into(),
+        };
+        Box::new(Looked { outcome, namespace: "default".into(), latency_us: 900 })
+    }
+
+    #[test]
+    fn given_an_offer_when_the_user_takes_it_then_the_cached_answer_is_delivered_after_one_check() {
+        let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept), None);
+        refined(&mut c, "REFINED");
+        let steps = c.on(Input::Offered(offered()));
+        assert_eq!(kinds(&steps), ["CacheChecked", "AwaitOffer"]);
+        assert!(c.awaits_offer());
+        let steps = c.on(Input::OfferDecided { choice: OfferChoice::UsedCached, by: Decider::User, waited_ms: 700 });
+        assert_eq!(kinds(&steps), ["OfferDecided", "ServeOffered"]);
+        let Step::Record(who, e) = &steps[0] else { panic!() };
+        assert_eq!(*who, Actor::Frontend(FrontendKind::Cli));
+        assert!(matches!(&**e, Event::OfferDecided(d) if d.entry.0 == "e7" && d.waited_ms == 700));
+        let hit = CacheOutcome::SemanticHit { similarity: 0.91, entry: EntryId("e7".into()), matched_prompt: None };
+        let steps = c.on(Input::Answered { sent: sent(ResponseSource::Cache, hit), since_submit_ms: 800 });
+        // The check that found the offer is the request's only CacheChecked.
+        assert_eq!(kinds(&steps), ["ResponseDelivered", "Suggest"]);
+    }
+
+    #[test]
+    fn given_an_offer_when_refused_or_timed_out_then_the_sent_prompt_goes_upstream() {
+        for (choice, by, who) in [
+            (OfferChoice::AskedModel, Decider::User, Actor::Frontend(FrontendKind::Cli)),
+            (OfferChoice::TimedOut, Decider::Policy(ApprovalPolicy::Ask), Actor::Policy),
+        ] {
+            let (mut c, _) = Chain::start(ask(ApprovalPolicy::Accept), None);
+            refined(&mut c, "REFINED");
+            c.on(Input::Offered(offered()));
+            let steps = c.on(Input::OfferDecided { choice, by, waited_ms: 5 });
+            assert_eq!(steps[1], Step::AskModel("REFINED".into()));
+            assert!(matches!(&steps[0], Step::Record(w, _) if *w == who));
+            let miss = CacheOutcome::Miss { reason: MissReason::Empty };
+            let steps = c.on(Input::Answered { sent: sent(ResponseSource::Upstream, miss), since_submit_ms: 9 });
+            assert_eq!(kinds(&steps), ["UpstreamCompleted", "ResponseDelivered", "Suggest"]);
+            // A late second choice changes nothing.
+            assert!(c.on(Input::OfferDecided { choice: OfferChoice::UsedCached, by, waited_ms: 1 }).is_empty());
+        }
     }
 
     #[test]

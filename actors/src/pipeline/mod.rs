@@ -15,7 +15,9 @@ pub use crate::suggester::shell::SuggestWith;
 pub use actor::{Pipeline, Settings};
 pub use answer::{Answer, Looked, Sent, UpstreamCall};
 pub use chain::{Ask, Chain, Input, Step};
-pub use ops::{ActOnSuggestion, CloseSession, Decide, GiveFeedback, OpenSession, SubmitPrompt, SubmitProxied};
+pub use ops::{
+    ActOnSuggestion, CloseSession, Decide, DecideOffer, GiveFeedback, OpenSession, SubmitPrompt, SubmitProxied,
+};
 pub use proxied::{Delivery, Proxied};
 
 use serde_json::{Value, json};

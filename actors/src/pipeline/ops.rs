@@ -58,6 +58,16 @@ pub struct Decide {
     pub decision: Decision,
 }
 
+/// A user's choice on a semantic offer: take the cached answer, or ask the model.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct DecideOffer {
+    /// The request whose lookup offered a paraphrase.
+    pub request: RequestId,
+    /// `true`: answer with the cached answer; `false`: ask the model.
+    pub use_cached: bool,
+}
+
 /// A user acted on a suggestion. `Sent` and `Edited` also submit it as a new
 /// prompt, as request `request`, under the given ask settings.
 #[derive(Debug, Clone, Message)]

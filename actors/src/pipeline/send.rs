@@ -1,5 +1,7 @@
 //! Sending one request: the cache first, then on a miss the upstream, with
 //! the answer relayed to the frontend as it arrives and stored behind it.
+//! A paraphrase found in semantic mode `offer` goes back to the actor
+//! unanswered ([`Sending::Offered`]), to wait for the user's choice.
 //!
 //! This runs on the upstream runtime, never on the actor: the actor only
 //! learns the outcome ([`Sent`]). Bytes go from the upstream to the
@@ -11,7 +13,7 @@ use super::proxied::Delivery;
 use crate::cache_bridge::{Cache, CacheKey, CacheMode, SemanticMode};
 use crate::upstream::{Failure, Outbound, Response, Upstream, headers, sse};
 use bytes::Bytes;
-use lantern_events::schema::{CacheOutcome, MissReason, ResponseSource};
+use lantern_events::schema::{CacheOutcome, MissReason, ResponseSource, Text};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +33,39 @@ pub(super) struct Job {
     pub outbound: Outbound,
     /// Where the frontend wants the answer (`None`: only the journal).
     pub reply: Option<Sender<Delivery>>,
+    /// A lookup already made (an offer the user refused): the cache is not
+    /// asked again, and the request goes upstream.
+    pub looked: Option<Looked>,
+}
+
+/// What a send produced: an answer (or a failure), or an offer to decide on.
+#[derive(Debug)]
+pub(super) enum Sending {
+    /// The request was answered, or failed.
+    Done(Sent),
+    /// A paraphrase's answer waits for the user (semantic mode `offer`).
+    Offered {
+        /// The lookup, its outcome `SemanticOffered` with the preview filled in.
+        looked: Looked,
+        /// The cached answer offered.
+        cached: Bytes,
+    },
+}
+
+/// Longest preview of an offered answer, in characters.
+const PREVIEW_CHARS: usize = 400;
+/// Lines of an offered answer shown as its preview.
+const PREVIEW_LINES: usize = 6;
+
+/// The opening of an answer, as shown with an offer.
+fn preview(message: &Value) -> String {
+    let text = super::answer_text(message);
+    let lines: Vec<&str> = text.lines().take(PREVIEW_LINES).collect();
+    let mut out: String = lines.join("\n").chars().take(PREVIEW_CHARS).collect();
+    if out.len() < text.trim_end().len() {
+        out.push('…');
+    }
+    out
 }
 
 fn disconnected() -> Failure {
@@ -56,27 +91,26 @@ async fn gone(reply: &Option<Sender<Delivery>>) {
 /// Sends the request and says what happened. The frontend's channel is
 /// handed back open: it closes once the answer's events are durable, so
 /// that a client is answered in full only when the journal holds its answer.
-pub(super) async fn run(mut job: Job) -> (Sent, Option<Sender<Delivery>>) {
-    let lookup = job.cache.lookup(&job.key, job.mode, job.semantic).await;
-    let (outcome, response, latency_us) = match lookup {
-        Ok(l) => (l.outcome, l.response, l.lookup_us),
-        Err(e) => {
-            tracing::warn!(error = %e, "the cache could not be asked; the request goes upstream");
-            (CacheOutcome::Miss { reason: MissReason::Unavailable { message: e.to_string() } }, None, 0)
-        }
+pub(super) async fn run(mut job: Job) -> (Sending, Option<Sender<Delivery>>) {
+    let (looked, response) = match job.looked.take() {
+        Some(looked) => (looked, None),
+        None => lookup(&job).await,
     };
-    let looked = Looked { outcome: outcome.clone(), namespace: job.key.namespace.clone(), latency_us };
     if let Some(bytes) = response {
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(message) => {
-                deliver(&job.reply, Delivery::Cached { message: bytes, lookup: outcome }).await;
-                let answer = Answer { source: ResponseSource::Cache, message, upstream: None };
-                return (Sent { looked, result: Ok(answer) }, job.reply.take());
+                let mut looked = looked;
+                if let CacheOutcome::SemanticOffered { preview: shown, .. } = &mut looked.outcome {
+                    *shown = Text::from(preview(&message));
+                    return (Sending::Offered { looked, cached: bytes }, job.reply.take());
+                }
+                let (sent, reply) = serve(job.reply.take(), bytes, message, looked).await;
+                return (Sending::Done(sent), reply);
             }
             Err(e) => tracing::warn!(error = %e, "a cached answer does not parse; asking the upstream"),
         }
     }
-    let result = upstream(&job, outcome).await;
+    let result = upstream(&job, looked.outcome.clone()).await;
     if let Ok((answer, stored_bytes)) = &result
         && job.mode.stores()
         && job.cache.storable(&answer.message)
@@ -87,7 +121,50 @@ pub(super) async fn run(mut job: Job) -> (Sent, Option<Sender<Delivery>>) {
         tokio::spawn(store);
     }
     let reply = if result.is_ok() { job.reply.take() } else { None };
-    (Sent { looked, result: result.map(|(a, _)| a) }, reply)
+    (Sending::Done(Sent { looked, result: result.map(|(a, _)| a) }), reply)
+}
+
+/// The cache's answer for `job`'s key.
+async fn lookup(job: &Job) -> (Looked, Option<Bytes>) {
+    let (outcome, response, latency_us) = match job.cache.lookup(&job.key, job.mode, job.semantic).await {
+        Ok(l) => (l.outcome, l.response, l.lookup_us),
+        Err(e) => {
+            tracing::warn!(error = %e, "the cache could not be asked; the request goes upstream");
+            (CacheOutcome::Miss { reason: MissReason::Unavailable { message: e.to_string() } }, None, 0)
+        }
+    };
+    (Looked { outcome, namespace: job.key.namespace.clone(), latency_us }, response)
+}
+
+/// Answers from the cache: `cached` (parsed as `message`) goes to the frontend.
+async fn serve(
+    reply: Option<Sender<Delivery>>,
+    cached: Bytes,
+    message: Value,
+    looked: Looked,
+) -> (Sent, Option<Sender<Delivery>>) {
+    deliver(&reply, Delivery::Cached { message: cached, lookup: looked.outcome.clone() }).await;
+    let answer = Answer { source: ResponseSource::Cache, message, upstream: None };
+    (Sent { looked, result: Ok(answer) }, reply)
+}
+
+/// Answers with an offered paraphrase the user took; the frontend is told
+/// it is a semantic hit.
+pub(super) async fn serve_offered(
+    reply: Option<Sender<Delivery>>,
+    cached: Bytes,
+    looked: Looked,
+) -> (Sent, Option<Sender<Delivery>>) {
+    let hit = match &looked.outcome {
+        CacheOutcome::SemanticOffered { similarity, entry, matched_prompt, .. } => CacheOutcome::SemanticHit {
+            similarity: *similarity,
+            entry: entry.clone(),
+            matched_prompt: matched_prompt.clone(),
+        },
+        other => other.clone(),
+    };
+    let message = serde_json::from_slice::<Value>(&cached).unwrap_or(Value::Null);
+    serve(reply, cached, message, Looked { outcome: hit, ..looked }).await
 }
 
 /// The miss path: the upstream's answer relayed, then read for the journal.

@@ -67,6 +67,9 @@ fn outlook(answer: Result<CacheOutcome, crate::cache_bridge::BridgeError>) -> Pr
     let (nearest_similarity, verdict) = match outcome {
         CacheOutcome::ExactHit { .. } => (Some(1.0), OutlookVerdict::ExactHit),
         CacheOutcome::SemanticHit { similarity, .. } => (Some(similarity), OutlookVerdict::SemanticHit),
+        CacheOutcome::SemanticOffered { similarity, verdict, .. } => {
+            (Some(similarity), OutlookVerdict::Offered { accepted: verdict.accepted })
+        }
         CacheOutcome::Miss { reason } => match reason {
             MissReason::BelowThreshold { best } => (Some(best), OutlookVerdict::BelowThreshold),
             MissReason::GuardRejected { best, reason } => (Some(best), OutlookVerdict::GuardRejected { reason }),

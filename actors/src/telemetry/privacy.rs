@@ -101,6 +101,10 @@ pub fn scrub(event: &mut Event, level: PrivacyLevel) -> (Persist, usize) {
         },
         Event::CacheChecked(e) => match &mut e.outcome {
             CacheOutcome::SemanticHit { matched_prompt, .. } => opt_user_text(matched_prompt, l),
+            CacheOutcome::SemanticOffered { matched_prompt, verdict, preview, .. } => {
+                let refused = verdict.reason.as_mut().map_or(0, |r| reason(r, l));
+                opt_user_text(matched_prompt, l) + user_text(preview, l) + refused
+            }
             CacheOutcome::Miss { reason: MissReason::GuardRejected { reason: r, .. } } => reason(r, l),
             CacheOutcome::Miss { reason: MissReason::Unavailable { message } } => secret_free(message),
             CacheOutcome::ExactHit { .. }
@@ -123,6 +127,7 @@ pub fn scrub(event: &mut Event, level: PrivacyLevel) -> (Persist, usize) {
             SuggestionAction::Sent | SuggestionAction::Dismissed => 0,
         },
         Event::FeedbackGiven(e) => opt_user_text(&mut e.note, l),
+        Event::OfferDecided(_) => 0,
         Event::SessionEnded(_) => 0,
         // Roles and block types come from the client: never trusted to be free of secrets.
         Event::RefinementSkipped(e) => match &mut e.reason {

@@ -11,6 +11,8 @@
 //!   leaves every v1 payload a valid v2 payload, so the step only copies; the
 //!   version still changed so that a v1 build refuses a v2 log with
 //!   [`CodecError::SchemaTooNew`] instead of failing on an unknown variant.
+//! - v2 → v3: v3 appended `Event::OfferDecided` and the cache outcome
+//!   `SemanticOffered`; again only appended variants, so the step copies.
 
 use super::CodecError;
 use std::borrow::Cow;
@@ -30,10 +32,15 @@ pub struct Chain {
 }
 
 /// The chain this build reads with.
-pub static CHAIN: Chain = Chain { oldest: 1, current: super::SCHEMA_VERSION, steps: &[v1_to_v2] };
+pub static CHAIN: Chain = Chain { oldest: 1, current: super::SCHEMA_VERSION, steps: &[v1_to_v2, v2_to_v3] };
 
 /// v1 → v2: the same bytes (v2 only appended a variant).
 fn v1_to_v2(payload: &[u8]) -> Result<Vec<u8>, CodecError> {
+    Ok(payload.to_vec())
+}
+
+/// v2 → v3: the same bytes (v3 only appended variants).
+fn v2_to_v3(payload: &[u8]) -> Result<Vec<u8>, CodecError> {
     Ok(payload.to_vec())
 }
 

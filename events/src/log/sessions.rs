@@ -3,7 +3,7 @@
 use super::SESSIONS;
 use crate::codec::{decode_payload, encode_payload};
 use crate::envelope::{NewEvent, SessionId, Timestamp};
-use crate::schema::{CacheOutcome, Event, FrontendKind};
+use crate::schema::{CacheOutcome, Event, FrontendKind, OfferChoice};
 use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -67,9 +67,12 @@ impl SessionSummary {
             Event::SessionStarted(s) => self.frontend = self.frontend.or(Some(s.frontend)),
             Event::PromptSubmitted(_) => self.prompts += 1,
             Event::ResponseDelivered(_) => self.responses += 1,
-            Event::CacheChecked(c) if !matches!(c.outcome, CacheOutcome::Miss { .. }) => {
+            Event::CacheChecked(c)
+                if matches!(c.outcome, CacheOutcome::ExactHit { .. } | CacheOutcome::SemanticHit { .. }) =>
+            {
                 self.cache_hits += 1;
             }
+            Event::OfferDecided(d) if d.choice == OfferChoice::UsedCached => self.cache_hits += 1,
             Event::UpstreamFailed(_) => self.failures += 1,
             Event::SessionEnded(_) => self.ended = true,
             _ => {}

@@ -64,6 +64,53 @@ pub enum CacheOutcome {
         /// Why.
         reason: MissReason,
     },
+    /// A paraphrase was found and offered to the user instead of being
+    /// served (semantic mode `offer`, schema v3); `OfferDecided` follows.
+    SemanticOffered {
+        /// Cosine similarity of the last user turns.
+        similarity: f32,
+        /// The entry offered.
+        entry: EntryId,
+        /// The prompt the entry was stored for.
+        matched_prompt: Option<Text>,
+        /// What the verifier said of the pair.
+        verdict: GuardVerdict,
+        /// The cached answer's opening, as shown with the offer.
+        preview: Text,
+    },
+}
+
+/// The semantic cache verifier's judgement of a query and a cached prompt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GuardVerdict {
+    /// Whether the verifier would have served it.
+    pub accepted: bool,
+    /// Why it refused (`"<check>: <detail>"`), when it did.
+    pub reason: Option<String>,
+}
+
+/// What became of a semantic offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OfferChoice {
+    /// The cached answer was used.
+    UsedCached,
+    /// The cached answer was refused and the model asked.
+    AskedModel,
+    /// Nobody answered in time; the model was asked.
+    TimedOut,
+}
+
+/// A user (or the timeout) decided on a semantic offer (schema v3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OfferDecided {
+    /// The entry that was offered.
+    pub entry: EntryId,
+    /// What was chosen.
+    pub choice: OfferChoice,
+    /// Who chose: the user, or the `ask` policy when the time ran out.
+    pub by: super::Decider,
+    /// Time from offer to decision, in milliseconds.
+    pub waited_ms: u64,
 }
 
 /// The response cache was consulted.

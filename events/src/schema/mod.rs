@@ -1,4 +1,4 @@
-//! The event schema (v2): one enum, one past-tense struct per variant.
+//! The event schema (v3): one enum, one past-tense struct per variant.
 //!
 //! Every type here is persisted with bincode, so a field added, removed or
 //! reordered changes the wire format. Such a change needs a new
@@ -16,7 +16,10 @@ mod text;
 mod upstream;
 
 pub use approval::{ApprovalDecided, ApprovalPolicy, Decider, Decision};
-pub use cache::{CacheChecked, CacheOutcome, EntryId, FeedbackGiven, FeedbackVerdict, MissReason};
+pub use cache::{
+    CacheChecked, CacheOutcome, EntryId, FeedbackGiven, FeedbackVerdict, GuardVerdict, MissReason, OfferChoice,
+    OfferDecided,
+};
 pub use prompt::{PromptContext, PromptOrigin, PromptSubmitted, Selection};
 pub use refinement::{
     AnchorTarget, CacheAnchor, CacheOutlook, CacheTtl, Change, ChangeKind, Criterion, OutlookVerdict, PromptOutlook,
@@ -61,6 +64,8 @@ pub enum Event {
     SessionEnded(SessionEnded),
     /// The Refiner left a request alone, and says why (schema v2).
     RefinementSkipped(RefinementSkipped),
+    /// A user (or the timeout) took or refused a semantic offer (schema v3).
+    OfferDecided(OfferDecided),
 }
 
 impl Event {
@@ -80,6 +85,7 @@ impl Event {
             Event::FeedbackGiven(_) => "FeedbackGiven",
             Event::SessionEnded(_) => "SessionEnded",
             Event::RefinementSkipped(_) => "RefinementSkipped",
+            Event::OfferDecided(_) => "OfferDecided",
         }
     }
 }

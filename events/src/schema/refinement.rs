@@ -82,6 +82,11 @@ pub enum OutlookVerdict {
     BelowThreshold,
     /// No candidate at all.
     NoCandidate,
+    /// A paraphrase would be offered to the user, not served (schema v3).
+    Offered {
+        /// Whether the verifier accepts it.
+        accepted: bool,
+    },
 }
 
 /// The cache's view of one prompt, measured against the real cache.

@@ -3,7 +3,7 @@
 use crate::upstream_args::UpstreamArgs;
 use anyhow::bail;
 use lantern_actors::cache_bridge::BridgeConfig;
-use lantern_actors::pipeline::{Settings, SuggestWith};
+use lantern_actors::pipeline::{SemanticMode, Settings, SuggestWith};
 use lantern_actors::runtime::{Client, Runtime, RuntimeConfig};
 use lantern_actors::suggester::llm::Source;
 use lantern_control::ControlServer;
@@ -37,9 +37,37 @@ pub struct GatewayArgs {
     /// rewrite is taken only if code and quotes survive verbatim).
     #[arg(long, value_enum, default_value = "rules")]
     pub refine: RefineWith,
+    /// What the cache does with a paraphrase of an earlier prompt: `offer`
+    /// shows it (matched prompt, similarity, the verifier's verdict, the
+    /// answer's opening) and you take it or ask the model; `serve` serves it
+    /// when the verifier accepts; `off` uses exact matches only
+    /// [default: offer; paraphrases are never used with --approve accept|original].
+    #[arg(long, value_enum)]
+    pub semantic: Option<Semantic>,
     /// Where answers come from.
     #[command(flatten)]
     pub upstream: UpstreamArgs,
+}
+
+/// Values of `--semantic`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Semantic {
+    /// Serve paraphrases the verifier accepts.
+    Serve,
+    /// Offer paraphrases to the person deciding.
+    Offer,
+    /// Exact matches only.
+    Off,
+}
+
+impl From<Semantic> for SemanticMode {
+    fn from(s: Semantic) -> Self {
+        match s {
+            Semantic::Serve => SemanticMode::Serve,
+            Semantic::Offer => SemanticMode::Offer,
+            Semantic::Off => SemanticMode::Off,
+        }
+    }
 }
 
 /// Values of `--refine`.
@@ -63,6 +91,14 @@ pub enum SuggestFrom {
 }
 
 impl GatewayArgs {
+    /// Refuses `--semantic offer` for a frontend that cannot show offers yet.
+    pub fn refuse_offers(&self, command: &str) -> anyhow::Result<()> {
+        if self.semantic == Some(Semantic::Offer) {
+            bail!("{command} cannot show semantic offers yet; use `lantern ask`, or --semantic serve|off");
+        }
+        Ok(())
+    }
+
     /// Applies these options to pipeline settings.
     pub fn apply(&self, settings: Settings) -> Settings {
         let suggest_with = match self.suggest {
@@ -70,7 +106,8 @@ impl GatewayArgs {
             SuggestFrom::LlmReply => SuggestWith::Llm(Source::LastAssistant),
             SuggestFrom::LlmHistory => SuggestWith::Llm(Source::History(self.history_depth)),
         };
-        Settings { suggest_with, refine_with_llm: self.refine == RefineWith::Llm, ..settings }
+        let semantic = self.semantic.map_or(settings.semantic, SemanticMode::from);
+        Settings { suggest_with, refine_with_llm: self.refine == RefineWith::Llm, semantic, ..settings }
     }
 }
 

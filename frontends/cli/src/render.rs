@@ -59,6 +59,11 @@ pub fn describe(event: &Event) -> String {
                 CacheOutcome::SemanticHit { similarity, entry, .. } => {
                     format!("semantic hit {similarity:.3} ({})", entry.0)
                 }
+                CacheOutcome::SemanticOffered { similarity, entry, verdict, .. } => format!(
+                    "semantic match {similarity:.3} ({}) offered; verifier {}",
+                    entry.0,
+                    verdict.reason.as_deref().map_or_else(|| "accepts".to_owned(), |r| format!("refuses: {r}"))
+                ),
                 CacheOutcome::Miss { reason } => miss(reason),
             };
             format!("cache [{}]: {outcome} in {:.1} ms", c.namespace, c.latency_us as f64 / 1000.0)
@@ -86,6 +91,7 @@ pub fn describe(event: &Event) -> String {
         Event::ResponseDelivered(r) => {
             format!("response from {:?} after {} ms: {}", r.source, r.latency_ms, excerpt(&r.text, 60)).to_owned()
         }
+        Event::OfferDecided(d) => lantern_replay::words::offer_decided(d),
         Event::SuggestionsOffered(s) => format!("{} suggestion(s) — {}", s.suggestions.len(), s.metadata_line()),
         Event::SuggestionActed(a) => {
             let what = match &a.action {

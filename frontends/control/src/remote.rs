@@ -458,6 +458,10 @@ impl Handle for RemotePipeline {
         self.op(&Request::Decide { request, decision });
     }
 
+    fn decide_offer(&self, request: RequestId, use_cached: bool) {
+        self.op(&Request::DecideOffer { request, use_cached });
+    }
+
     fn act_on_suggestion(&self, offered_seq: u64, index: u8, action: SuggestionAction, template: Ask) {
         self.op(&Request::ActOnSuggestion { offered_seq, index, action, template: Box::new(template) });
     }

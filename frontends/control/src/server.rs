@@ -260,6 +260,10 @@ fn op(client: &Client, request: Request) -> Reply {
             client.decide(request, decision);
             Reply::Done
         }
+        Request::DecideOffer { request, use_cached } => {
+            client.decide_offer(request, use_cached);
+            Reply::Done
+        }
         Request::ActOnSuggestion { offered_seq, index, action, template } => {
             client.act_on_suggestion(offered_seq, index, action, *template);
             Reply::Done

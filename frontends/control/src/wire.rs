@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::io::{self, Read, Write};
 
 /// Version of this protocol; both ends must speak the same one.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 /// The largest frame either end accepts: one event (a record is at most
 /// 16 MiB) with room to spare.
 const MAX_FRAME: usize = 64 << 20;
@@ -102,6 +102,13 @@ pub enum Request {
     Follow {
         /// First seq to deliver.
         from: u64,
+    },
+    /// Takes or refuses a semantic offer awaiting a user (protocol 2).
+    DecideOffer {
+        /// The request.
+        request: RequestId,
+        /// `true`: the cached answer; `false`: ask the model.
+        use_cached: bool,
     },
 }
 

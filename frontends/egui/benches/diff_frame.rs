@@ -60,6 +60,7 @@ impl Handle for Null {
     fn close_session(&self, _: SessionId, _: EndReason) {}
     fn submit(&self, _: Ask) {}
     fn decide(&self, _: RequestId, _: Decision) {}
+    fn decide_offer(&self, _: RequestId, _: bool) {}
     fn act_on_suggestion(&self, _: u64, _: u8, _: SuggestionAction, _: Ask) {}
     fn give_feedback(&self, _: SessionId, _: u64, _: FeedbackVerdict, _: Option<EntryId>) {}
 }

@@ -45,6 +45,8 @@ impl CacheResult {
         match outcome {
             CacheOutcome::ExactHit { .. } => (CacheResult::HitExact, Some(1.0)),
             CacheOutcome::SemanticHit { similarity, .. } => (CacheResult::HitSemantic, Some(*similarity)),
+            // An offer the user refused: the answer came from the upstream.
+            CacheOutcome::SemanticOffered { similarity, .. } => (CacheResult::Miss, Some(*similarity)),
             CacheOutcome::Miss { reason: MissReason::Bypassed | MissReason::Disabled } => (CacheResult::Bypass, None),
             CacheOutcome::Miss {
                 reason: MissReason::BelowThreshold { best } | MissReason::GuardRejected { best, .. },

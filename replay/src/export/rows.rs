@@ -286,6 +286,9 @@ pub fn routing(c: &RequestChain, s: Scrub<'_>) -> Result<RoutingRow, NoRow> {
     let (outcome, similarity, miss_reason, verification_reason) = match &checked.outcome {
         CacheOutcome::ExactHit { .. } => ("exact_hit", Some(1.0), None, None),
         CacheOutcome::SemanticHit { similarity, .. } => ("semantic_hit", Some(*similarity), None, None),
+        CacheOutcome::SemanticOffered { similarity, verdict, .. } => {
+            ("semantic_offer", Some(*similarity), None, verdict.reason.as_ref().map(|r| s.text(r)))
+        }
         CacheOutcome::Miss { reason } => {
             let (name, best, why) = match reason {
                 MissReason::Empty => ("empty", None, None),

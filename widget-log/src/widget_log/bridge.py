@@ -9,10 +9,14 @@ and no exception escapes: a failure is
 - ``lookup(request_json) -> (answer_json, response_text | None)``: the request
   carries a key computed by Lantern (``key``: ``fingerprint``, ``exact_key``,
   ``text``, ``model``), a ``namespace``, a cache ``mode``, a ``semantic`` mode
-  (``serve`` | ``off``) and ``record`` (false for a peek, which changes
-  nothing). The answer is ``{"ok": true, "cache": <outcome>, "lookup_ms": f}``;
-  on a hit the second item is the stored answer's JSON text, as it was stored,
-  and an exact hit's answer also carries ``expires_at`` (unix seconds or null).
+  (``serve`` | ``offer`` | ``off``) and ``record`` (false for a peek, which
+  changes nothing). The answer is ``{"ok": true, "cache": <outcome>,
+  "lookup_ms": f}``; on a hit the second item is the stored answer's JSON
+  text, as it was stored, and an exact hit's answer also carries
+  ``expires_at`` (unix seconds or null). With ``offer``, a paraphrase is never
+  served: the outcome ``semantic_offer`` (``similarity``, ``entry_id``,
+  ``matched_prompt``, the verifier's ``accepted`` and ``reason``) comes with
+  the candidate's answer, for the user to take or refuse.
 - ``store(request_json, response_text)``: stores a complete answer under
   ``key`` and ``namespace`` with the caller's ``entry_id``; its embedding is
   computed afterwards, off the caller's path.

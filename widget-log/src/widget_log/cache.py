@@ -33,7 +33,7 @@ from .store import Store
 from .verify import Verifier
 
 CACHE_MODES = ("default", "no-cache", "no-store", "off")
-SEMANTIC_MODES = ("serve", "off")
+SEMANTIC_MODES = ("serve", "offer", "off")
 
 # Stored answers waiting for their embedding; past this, an entry stays
 # exact-only until the next start re-embeds it.
@@ -74,7 +74,8 @@ class LookupResult:
 
     @property
     def hit(self) -> bool:
-        return self.response is not None
+        """An answer served (an offer carries its answer but is not served)."""
+        return self.response is not None and self.outcome.get("outcome") != "semantic_offer"
 
     @property
     def message(self) -> dict[str, Any] | None:
@@ -179,6 +180,7 @@ class Cache:
             "lookups": 0,
             "exact_hits": 0,
             "semantic_hits": 0,
+            "semantic_offers": 0,
             "misses": {},
             "stored": 0,
             "not_stored": {},
@@ -318,10 +320,13 @@ class Cache:
         record: bool = True,
         semantic: str = "serve",
     ) -> LookupResult:
-        """Exact, then (with ``semantic="serve"``) semantic + verifier.
+        """Exact, then (with ``semantic="serve"`` or ``"offer"``) semantic + verifier.
 
-        With ``record=False`` (a peek) the outcome is the same but nothing
-        changes: no stats, no LRU touch, and a hit's response is not read.
+        ``semantic="offer"`` never serves a paraphrase: it returns the best
+        candidate as a ``semantic_offer`` (with the verifier's verdict and the
+        stored answer) for the user to take or refuse. With ``record=False``
+        (a peek) the outcome is the same but nothing changes: no stats, no LRU
+        touch, and a hit's response is not read.
         """
         with self._lock:
             if record:
@@ -357,7 +362,7 @@ class Cache:
         vec = self.embedder.encode(key.last_user_text)
         if embedding:
             self._catch_up(part)
-        return self._semantic(key, part, vec, record)
+        return self._semantic(key, part, vec, record, offer=semantic == "offer")
 
     def _has_part(self, namespace: str, key: RequestKey) -> bool:
         return (namespace, key.fingerprint) in self.index.parts
@@ -369,7 +374,12 @@ class Cache:
         return self._miss(key, "below_threshold", record=record, best=0.0)
 
     def _semantic(
-        self, key: RequestKey, part: tuple[str, str], vec: np.ndarray, record: bool = True
+        self,
+        key: RequestKey,
+        part: tuple[str, str],
+        vec: np.ndarray,
+        record: bool = True,
+        offer: bool = False,
     ) -> LookupResult:
         threshold = float(self.cfg.get("similarity_threshold", 0.75))
         n_cand = max(1, int(self.cfg.get("candidates", 5)))
@@ -389,9 +399,14 @@ class Cache:
             if not above:
                 return self._miss(key, "below_threshold", vector=vec, record=record, best=best)
         first_reason: str | None = None
+        first_rejected: tuple[_Entry, float] | None = None
         for e, sim in above:  # the verifier may run the model: no cache lock held
             verdict = self._verify(key.last_user_text, e, sim)
-            if verdict.accepted:
+            if verdict.accepted and offer:
+                offered = self._offer(key, e, sim, vec, record, None)
+                if offered is not None:
+                    return offered
+            elif verdict.accepted:
                 out = {
                     "outcome": "semantic_hit",
                     "similarity": round(sim, 6),
@@ -411,6 +426,13 @@ class Cache:
                     return LookupResult(out, key, resp, e.entry_id, vec)
             elif first_reason is None:
                 first_reason = verdict.reason or "rejected"
+                first_rejected = (e, sim)
+        offer_min = float(self.cfg.get("offer_min_similarity", 0.80))
+        if offer and first_rejected is not None and first_rejected[1] >= offer_min:
+            e, sim = first_rejected
+            offered = self._offer(key, e, sim, vec, record, first_reason or "rejected")
+            if offered is not None:
+                return offered
         with self._lock:
             return self._miss(
                 key,
@@ -420,6 +442,39 @@ class Cache:
                 best=best,
                 reason=first_reason or "rejected",
             )
+
+    def _offer(
+        self,
+        key: RequestKey,
+        e: _Entry,
+        sim: float,
+        vec: np.ndarray,
+        record: bool,
+        reason: str | None,
+    ) -> LookupResult | None:
+        """``e`` offered to the user, with the verifier's verdict (``reason``
+        ``None``: accepted). Not a hit: nothing is touched or counted as served.
+        ``None`` when the entry went away meanwhile."""
+        out = {
+            "outcome": "semantic_offer",
+            "similarity": round(sim, 6),
+            "entry_id": e.entry_id,
+            "matched_prompt": e.prompt,
+            "accepted": reason is None,
+            "reason": reason,
+        }
+        if not record:
+            return LookupResult(out, key, None, e.entry_id, vec)
+        with self._lock:
+            if e.row_id not in self.entries:
+                return None
+            resp = self.store.response(e.row_id)
+            if resp is None:  # deleted behind our back
+                self._remove(e.row_id)
+                return None
+            self.stats_data["semantic_offers"] += 1
+            self._maybe_flush()
+            return LookupResult(out, key, resp, e.entry_id, vec)
 
     def _verify(self, query: str, e: _Entry, sim: float) -> Any:
         """Run the verifier on one candidate, with its stored features if it has them."""

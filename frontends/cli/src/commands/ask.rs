@@ -202,6 +202,19 @@ pub fn submit_and_follow(
                 }
             }
             Event::ApprovalDecided(d) if style.is_some() => writeln!(out, "→ {}", words::decision(d))?,
+            Event::CacheChecked(c) => {
+                let Some(lines) = words::offer(c) else { continue };
+                if let Some(style) = style {
+                    writeln!(out, "{}", style.bold("Cached answer offered"))?;
+                    for line in &lines {
+                        writeln!(out, "  {line}")?;
+                    }
+                }
+                if matches!(mode, Mode::View(_)) {
+                    client.decide_offer(request, ask_offer(out)?);
+                }
+            }
+            Event::OfferDecided(d) if style.is_some() => writeln!(out, "→ {}", words::offer_decided(d))?,
             Event::ResponseDelivered(r) => {
                 delivered = true;
                 if let Some(style) = style {
@@ -260,6 +273,23 @@ fn ask_user(p: &RefinementProposed, out: &mut impl Write) -> anyhow::Result<Deci
                 });
             }
             other => writeln!(out, "{other:?}: type a, e or o")?,
+        }
+    }
+}
+
+/// Asks on the terminal: use the offered cached answer, or ask the model.
+fn ask_offer(out: &mut impl Write) -> anyhow::Result<bool> {
+    loop {
+        write!(out, "Use the cached answer [u] · ask the model [m]? [m] ")?;
+        out.flush()?;
+        let mut line = String::new();
+        if std::io::stdin().lock().read_line(&mut line)? == 0 {
+            return Ok(false);
+        }
+        match line.trim() {
+            "u" | "use" => return Ok(true),
+            "" | "m" | "model" => return Ok(false),
+            other => writeln!(out, "{other:?}: type u or m")?,
         }
     }
 }

@@ -7,7 +7,7 @@
 use super::ask::{Mode, submit_and_follow};
 use crate::gateway::{self, GatewayArgs};
 use crate::present::Style;
-use lantern_actors::pipeline::{Ask, Settings};
+use lantern_actors::pipeline::{Ask, SemanticMode, Settings};
 use lantern_events::RequestId;
 use lantern_events::schema::*;
 use std::io::{IsTerminal, Write};
@@ -34,12 +34,17 @@ fn editor_context() -> PromptContext {
     }
 }
 
+/// The demo decides by policy, so it shows the verifier serving on its own
+/// (`--semantic serve`), which `lantern ask` leaves to you by default.
+fn demo_settings() -> Settings {
+    Settings { semantic: SemanticMode::Serve, ..Settings::default() }
+}
+
 /// Runs the demo.
 pub fn run(dir: &Path, args: &GatewayArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let style = Style::detect(std::io::stdout().is_terminal());
     writeln!(out, "{}", style.bold(&format!("Lantern demo · data in {}", dir.display())))?;
-    let gateway::Started { control, runtime, log } =
-        gateway::start(dir, args, Settings::default(), gateway::Offer::Reads)?;
+    let gateway::Started { control, runtime, log } = gateway::start(dir, args, demo_settings(), gateway::Offer::Reads)?;
     let client = runtime.client();
     let mut sub = client.subscribe(client.next_seq());
     let session = client.open_session(FrontendKind::Cli, Some("lantern demo".into()));

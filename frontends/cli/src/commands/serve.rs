@@ -1,10 +1,11 @@
 //! `lantern serve`: the pipeline behind an Anthropic-compatible endpoint.
 
 use crate::commands::ask::Approve;
+use crate::gateway::Semantic;
 use crate::upstream_args::UpstreamArgs;
 use anyhow::Context;
 use lantern_actors::cache_bridge::BridgeConfig;
-use lantern_actors::pipeline::{SemanticMode, Settings};
+use lantern_actors::pipeline::Settings;
 use lantern_actors::runtime::{Runtime, RuntimeConfig};
 use lantern_events::schema::PrivacyLevel;
 use lantern_events::{EventLog, LOG_FILE};
@@ -33,10 +34,11 @@ pub struct Args {
     /// Where answers come from.
     #[command(flatten)]
     upstream: UpstreamArgs,
-    /// Whether a verified paraphrase may be served from the cache: `off`
-    /// serves exact (normalised) matches only. Off by default here: on
-    /// prompts it has not seen, the verifier serves too many wrong answers
-    /// to answer an unattended client with them (docs/cache.md).
+    /// Whether a paraphrase may be served from the cache: `off` serves exact
+    /// (normalised) matches only; `offer` shows it in an attached window
+    /// (with `--approve ask`) for a person to take or refuse. Off by default
+    /// here: on prompts it has not seen, the verifier serves too many wrong
+    /// answers to answer an unattended client with them (docs/cache.md).
     #[arg(long, value_enum, default_value = "off")]
     semantic: Semantic,
     /// A Widget-Log configuration file (TOML; see docs/cache.md).
@@ -77,15 +79,6 @@ pub struct Args {
     venv: Option<PathBuf>,
 }
 
-/// Values of `--semantic`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Semantic {
-    /// Serve verified paraphrases.
-    Serve,
-    /// Exact matches only.
-    Off,
-}
-
 fn widget_log_config(dir: &Path, args: &Args) -> String {
     let mut config = serde_json::json!({ "data_dir": dir.join("widget-log") });
     if let Some(file) = &args.widget_log_config {
@@ -115,10 +108,7 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<()> 
     let settings = Settings {
         decision_timeout: Duration::from_secs(args.decision_timeout),
         namespace: args.namespace.clone(),
-        semantic: match args.semantic {
-            Semantic::Serve => SemanticMode::Serve,
-            Semantic::Off => SemanticMode::Off,
-        },
+        semantic: args.semantic.into(),
         ..Settings::default()
     };
     let bridge = BridgeConfig { venv, config_json: widget_log_config(dir, args), threads: args.bridge_threads };

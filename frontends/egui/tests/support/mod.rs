@@ -19,10 +19,21 @@ pub enum Op {
     Submit(Ask),
     /// `decide`.
     Decide(RequestId, Decision),
+    DecideOffer(RequestId, bool),
     /// `act_on_suggestion`.
-    Act { offered_seq: u64, index: u8, action: SuggestionAction, request: RequestId },
+    Act {
+        offered_seq: u64,
+        index: u8,
+        action: SuggestionAction,
+        request: RequestId,
+    },
     /// `give_feedback`.
-    Feedback { session: SessionId, response_seq: u64, verdict: FeedbackVerdict, entry: Option<EntryId> },
+    Feedback {
+        session: SessionId,
+        response_seq: u64,
+        verdict: FeedbackVerdict,
+        entry: Option<EntryId>,
+    },
     /// `close_session`.
     Close(SessionId),
 }
@@ -45,6 +56,9 @@ impl Handle for Recorder {
     }
     fn decide(&self, request: RequestId, decision: Decision) {
         self.ops.lock().unwrap().push(Op::Decide(request, decision));
+    }
+    fn decide_offer(&self, request: RequestId, use_cached: bool) {
+        self.ops.lock().unwrap().push(Op::DecideOffer(request, use_cached));
     }
     fn act_on_suggestion(&self, offered_seq: u64, index: u8, action: SuggestionAction, template: Ask) {
         self.ops.lock().unwrap().push(Op::Act { offered_seq, index, action, request: template.request });

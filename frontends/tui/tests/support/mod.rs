@@ -19,6 +19,7 @@ use std::time::Duration;
 pub enum Op {
     Submit(Ask),
     Decide(RequestId, Decision),
+    DecideOffer(RequestId, bool),
     Act { offered_seq: u64, index: u8, action: SuggestionAction, request: RequestId },
     Feedback { session: SessionId, response_seq: u64, verdict: FeedbackVerdict, entry: Option<EntryId> },
     Close(SessionId),
@@ -42,6 +43,9 @@ impl Handle for Recorder {
     }
     fn decide(&self, request: RequestId, decision: Decision) {
         self.ops.lock().unwrap().push(Op::Decide(request, decision));
+    }
+    fn decide_offer(&self, request: RequestId, use_cached: bool) {
+        self.ops.lock().unwrap().push(Op::DecideOffer(request, use_cached));
     }
     fn act_on_suggestion(&self, offered_seq: u64, index: u8, action: SuggestionAction, template: Ask) {
         self.ops.lock().unwrap().push(Op::Act { offered_seq, index, action, request: template.request });
