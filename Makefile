@@ -44,7 +44,7 @@ demo: build
 	@rm -rf $(DEMO_DIR)
 	$(CURDIR)/target/release/lantern --data-dir $(DEMO_DIR) demo --venv $(VENV)
 
-test: setup test-rust test-python ui-smoke tui-smoke
+test: setup test-rust test-python ui-smoke tui-smoke ask-smoke
 
 test-rust: setup
 	$(CARGO) test --workspace --locked
@@ -71,6 +71,12 @@ ui-smoke: setup
 tui-smoke: setup
 	$(CARGO) build --locked -p lantern
 	scripts/tui-smoke.sh
+
+# `lantern ask` in a real terminal (tmux): a cached paraphrase offered, taken and refused.
+.PHONY: ask-smoke
+ask-smoke: setup
+	$(CARGO) build --locked -p lantern
+	scripts/ask-smoke.sh
 
 lint: setup
 	$(CARGO) fmt --all --check
