@@ -495,6 +495,43 @@ mod tests {
     }
 
     #[test]
+    fn an_offer_counts_once_and_is_a_hit_only_when_taken() {
+        let s = SessionId::new();
+        let offered = || {
+            checked(CacheOutcome::SemanticOffered {
+                similarity: 0.9,
+                entry: EntryId("e".into()),
+                matched_prompt: None,
+                verdict: GuardVerdict { accepted: true, reason: None },
+                preview: "an answer".into(),
+            })
+        };
+        let decided = |choice| {
+            Event::OfferDecided(OfferDecided { entry: EntryId("e".into()), choice, by: Decider::User, waited_ms: 9 })
+        };
+        let (taken, refused) = (RequestId::new(), RequestId::new());
+        let events = [
+            env(1, s, taken, offered()),
+            env(2, s, taken, decided(OfferChoice::UsedCached)),
+            env(3, s, taken, delivered(ResponseSource::Cache, "an answer", 20)),
+            env(4, s, refused, offered()),
+            env(5, s, refused, decided(OfferChoice::AskedModel)),
+            env(6, s, refused, delivered(ResponseSource::Upstream, "another", 900)),
+        ];
+        let st = Stats::from_events(&events);
+        let c = &st.counts;
+        assert_eq!((c.cache_checks, c.semantic_offers, c.semantic_hits), (2, 2, 0));
+        assert_eq!((c.offer_choices["used_cached"], c.offer_choices["asked_model"]), (1, 1));
+        assert_eq!(c.hits(), 1);
+        assert_eq!(st.hit_rate(), Some(0.5));
+        assert_eq!(c.check(), Ok(()));
+        // One point on the hit-rate curve per lookup, placed at the choice.
+        let curve: Vec<f64> = st.hit_rate_over_time(1).into_iter().map(|(_, r)| r).collect();
+        assert_eq!(curve, vec![1.0, 0.0]);
+        assert!(st.tokens_saved() > 0, "the taken offer saved its answer");
+    }
+
+    #[test]
     fn a_hit_on_a_chain_nothing_refined_saves_the_prompt_as_submitted() {
         let (s, r) = (SessionId::new(), RequestId::new());
         let submitted = Event::PromptSubmitted(PromptSubmitted {

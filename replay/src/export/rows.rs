@@ -303,7 +303,9 @@ pub fn routing(c: &RequestChain, s: Scrub<'_>) -> Result<RoutingRow, NoRow> {
             ("miss", best, Some(name.to_owned()), why)
         }
     };
-    let hit = outcome != "miss";
+    // An offer is a hit once the user took it.
+    let taken = c.offer.as_ref().is_some_and(|o| o.event.choice == OfferChoice::UsedCached);
+    let hit = matches!(outcome, "exact_hit" | "semantic_hit") || taken;
     let response = c.response.as_ref().map(|r| &r.event);
     let tokens_saved = match (hit, response.and_then(|r| r.text.as_str())) {
         (true, Some(answer)) => prompt_tokens + estimate_tokens(answer),
@@ -415,4 +417,47 @@ pub fn suggestions(c: &RequestChain, turns: &Turns, s: Scrub<'_>) -> Result<Sugg
         actions,
         edited,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::Chains;
+    use lantern_events::{Actor, NewEvent, RequestId, SessionId};
+
+    fn offered_chain(choice: OfferChoice) -> RequestChain {
+        let (s, r) = (SessionId::new(), RequestId::new());
+        let outcome = CacheOutcome::SemanticOffered {
+            similarity: 0.88,
+            entry: EntryId("e".into()),
+            matched_prompt: Some("reverse a list".into()),
+            verdict: GuardVerdict { accepted: false, reason: Some("unmatched_term: string".into()) },
+            preview: "use reversed()".into(),
+        };
+        let decided = OfferDecided { entry: EntryId("e".into()), choice, by: Decider::User, waited_ms: 3 };
+        let events = [
+            Event::CacheChecked(CacheChecked { outcome, namespace: "default".into(), latency_us: 40 }),
+            Event::OfferDecided(decided),
+        ];
+        let log: Vec<_> = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| NewEvent::now(s, Actor::Telemetry, e).in_request(r).committed(i as u64 + 1))
+            .collect();
+        Chains::from_events(&log).get(r).cloned().expect("the chain")
+    }
+
+    #[test]
+    fn an_offer_is_routed_as_a_hit_only_when_taken() {
+        let taken = routing(&offered_chain(OfferChoice::UsedCached), Scrub(None)).map_err(|_| "no row");
+        let refused = routing(&offered_chain(OfferChoice::AskedModel), Scrub(None)).map_err(|_| "no row");
+        let (taken, refused) = (taken.as_ref().map(|r| r.label.as_str()), refused.as_ref());
+        assert_eq!(taken, Ok("hit"));
+        assert_eq!(refused.map(|r| (r.label.as_str(), r.outcome.as_str())), Ok(("miss", "semantic_offer")));
+        assert_eq!(
+            refused.map(|r| r.verification_reason.as_deref()),
+            Ok(Some("unmatched_term: string")),
+            "the verifier's refusal is kept as a feature"
+        );
+    }
 }
