@@ -6,7 +6,9 @@
 #      verifier's verdict, the answer's opening) and taken with `u`;
 #   3. a sibling the verifier refuses is offered with the reason, refused
 #      with `m`, and the model (offline provider) answers;
-#   4. the journal holds both choices, made by the user.
+#   4. the journal holds both choices, made by the user;
+#   5. `lantern export --kind cache-pairs` writes both pairs with their
+#      labels (Parquet, read back with pyarrow).
 # The pane is read with capture-pane; the journal with `lantern replay show --json`.
 #
 # Installs tmux from Debian when missing (as root, or with sudo).
@@ -94,4 +96,22 @@ grep -q '"OfferDecided":{[^}]*"choice":"UsedCached","by":"User"' "$WORK/journal.
     || fail "no UsedCached choice by the user in the journal"
 grep -q '"OfferDecided":{[^}]*"choice":"AskedModel","by":"User"' "$WORK/journal.jsonl" \
     || fail "no AskedModel choice by the user in the journal"
+
+# 5. The labelled pairs export, read back with pyarrow.
+"$BIN" --data-dir "$WORK/data" export --kind cache-pairs --format parquet --out "$WORK/pairs" >"$WORK/export.txt" 2>&1 \
+    || { cat "$WORK/export.txt"; fail "the cache-pairs export failed"; }
+"$VENV/bin/python" - "$WORK/pairs" <<'PY' || fail "the cache-pairs export does not hold both offers"
+import pathlib
+import sys
+
+import pyarrow.parquet as pq
+
+rows = [r for f in sorted(pathlib.Path(sys.argv[1]).glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
+got = sorted((r["label"], r["shown"], r["guard_accepted"], r["decided_by"], r["matched_prompt"]) for r in rows)
+want = [
+    ("accepted", "offered", True, "user", "How do I reverse a list in Python?"),
+    ("refused", "offered", False, "user", "How do I reverse a list in Python?"),
+]
+assert got == want, got
+PY
 echo "ask-smoke: ok"

@@ -14,7 +14,7 @@ use lantern_replay::synthetic::Plan;
 use std::path::Path;
 use support::{load_all, log_of};
 
-const KINDS: [Kind; 4] = [Kind::Preferences, Kind::Sft, Kind::Routing, Kind::Suggestions];
+const KINDS: [Kind; 5] = [Kind::Preferences, Kind::Sft, Kind::Routing, Kind::Suggestions, Kind::CachePairs];
 
 fn options(kind: Kind, format: Format, out: &Path) -> Options {
     Options {

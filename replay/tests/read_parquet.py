@@ -114,6 +114,21 @@ DECLARED = {
             req("edited", texts(nullable_items=True)),
         ]
     ),
+    "cache-pairs": pa.schema(
+        ORIGIN
+        + [
+            req("namespace_hash", pa.string()),
+            req("query", pa.string()),
+            req("matched_prompt", pa.string()),
+            req("similarity", pa.float32()),
+            req("shown", pa.string()),
+            req("guard_accepted", pa.bool_()),
+            pa.field("guard_reason", pa.string()),
+            req("label", pa.string()),
+            pa.field("decided_by", pa.string()),
+            pa.field("waited_ms", pa.uint64()),
+        ]
+    ),
 }
 
 

@@ -1,6 +1,6 @@
 //! `lantern export`: training datasets from the journal.
 //!
-//! Four kinds (see [`Kind`]), written as JSONL or Parquet, split by session
+//! Five kinds (see [`Kind`]), written as JSONL or Parquet, split by session
 //! into train and validation with a fixed seed, with a dataset card
 //! (`README.md`) beside the data files.
 
@@ -34,6 +34,9 @@ pub enum Kind {
     Routing,
     /// Suggestions with their context, metadata and what the user did.
     Suggestions,
+    /// Semantic cache pairs (query, matched prompt) served or offered, with
+    /// the verifier's verdict and the label the user gave.
+    CachePairs,
 }
 
 impl Kind {
@@ -44,6 +47,7 @@ impl Kind {
             Kind::Sft => "sft",
             Kind::Routing => "routing",
             Kind::Suggestions => "suggestions",
+            Kind::CachePairs => "cache-pairs",
         }
     }
 }
@@ -202,6 +206,7 @@ fn write_all(loaded: &Loaded, opts: &Options, progress: &mut dyn Progress) -> Re
         Kind::Sft => run!(|c| rows::sft(c, scrub)),
         Kind::Routing => run!(|c| rows::routing(c, scrub)),
         Kind::Suggestions => run!(|c: &RequestChain| rows::suggestions(c, &turns, scrub)),
+        Kind::CachePairs => run!(|c| rows::cache_pair(c, scrub)),
     }
     summary.card = card::write(opts, loaded, &summary)?;
     Ok(summary)

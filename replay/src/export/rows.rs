@@ -336,6 +336,74 @@ pub fn routing(c: &RequestChain, s: Scrub<'_>) -> Result<RoutingRow, NoRow> {
     })
 }
 
+/// A semantic cache pair, served or offered, with its label.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CachePairRow {
+    /// Where it comes from.
+    #[serde(flatten)]
+    pub origin: Origin,
+    /// First 16 hex digits of SHA-256 of the cache namespace.
+    pub namespace_hash: String,
+    /// The prompt looked up.
+    pub query: String,
+    /// The cached prompt it matched.
+    pub matched_prompt: String,
+    /// Their cosine similarity.
+    pub similarity: f32,
+    /// `served` or `offered`.
+    pub shown: String,
+    /// Whether the verifier accepted the pair.
+    pub guard_accepted: bool,
+    /// Why the verifier refused it.
+    pub guard_reason: Option<String>,
+    /// `flagged_wrong`, `confirmed`, `accepted`, `refused`, `timed_out` or `served`.
+    pub label: String,
+    /// Who chose on an offer: `user` or `policy`.
+    pub decided_by: Option<String>,
+    /// Offer to choice, in milliseconds.
+    pub waited_ms: Option<u64>,
+}
+
+/// The cache-pair row of a chain whose lookup served or offered a paraphrase.
+pub fn cache_pair(c: &RequestChain, s: Scrub<'_>) -> Result<CachePairRow, NoRow> {
+    let checked = &c.cache.as_ref().ok_or(NoRow::NotApplicable)?.event;
+    let (similarity, matched, shown, accepted, reason) = match &checked.outcome {
+        CacheOutcome::SemanticHit { similarity, matched_prompt, .. } => {
+            (*similarity, matched_prompt, "served", true, None)
+        }
+        CacheOutcome::SemanticOffered { similarity, matched_prompt, verdict, .. } => {
+            (*similarity, matched_prompt, "offered", verdict.accepted, verdict.reason.as_deref())
+        }
+        CacheOutcome::ExactHit { .. } | CacheOutcome::Miss { .. } => return Err(NoRow::NotApplicable),
+    };
+    let matched = matched.as_ref().and_then(|m| m.as_str()).ok_or(NoRow::Withheld)?;
+    let query = c.sent_text().or(c.prompt()).ok_or(NoRow::Withheld)?;
+    let offer = c.offer.as_ref().map(|o| &o.event);
+    let judged = c.feedback.last().map(|f| match f.event.verdict {
+        FeedbackVerdict::WrongAnswer => "flagged_wrong",
+        FeedbackVerdict::Correct => "confirmed",
+    });
+    let chosen = offer.map(|o| match o.choice {
+        OfferChoice::UsedCached => "accepted",
+        OfferChoice::AskedModel => "refused",
+        OfferChoice::TimedOut => "timed_out",
+    });
+    let label = judged.or(chosen).unwrap_or("served");
+    Ok(CachePairRow {
+        origin: origin(c, s),
+        namespace_hash: short_hash(&checked.namespace),
+        query: s.text(query),
+        matched_prompt: s.text(matched),
+        similarity,
+        shown: shown.to_owned(),
+        guard_accepted: accepted,
+        guard_reason: reason.map(|r| s.text(r)),
+        label: label.to_owned(),
+        decided_by: offer.map(|o| if o.by == Decider::User { "user" } else { "policy" }.to_owned()),
+        waited_ms: offer.map(|o| o.waited_ms),
+    })
+}
+
 fn short_hash(s: &str) -> String {
     Sha256::digest(s.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
@@ -435,7 +503,15 @@ mod tests {
             preview: "use reversed()".into(),
         };
         let decided = OfferDecided { entry: EntryId("e".into()), choice, by: Decider::User, waited_ms: 3 };
+        let submitted = PromptSubmitted {
+            text: "reverse a string".into(),
+            model: "m".into(),
+            context: PromptContext::default(),
+            origin: PromptOrigin::Typed,
+        };
         let events = [
+            Event::PromptSubmitted(submitted),
+            Event::RefinementSkipped(RefinementSkipped { reason: SkipReason::NoMessages }),
             Event::CacheChecked(CacheChecked { outcome, namespace: "default".into(), latency_us: 40 }),
             Event::OfferDecided(decided),
         ];
@@ -445,6 +521,35 @@ mod tests {
             .map(|(i, e)| NewEvent::now(s, Actor::Telemetry, e).in_request(r).committed(i as u64 + 1))
             .collect();
         Chains::from_events(&log).get(r).cloned().expect("the chain")
+    }
+
+    #[test]
+    fn offered_pairs_carry_the_users_label_and_a_later_flag_overrides_it() {
+        let row = |choice| cache_pair(&offered_chain(choice), Scrub(None)).map_err(|_| "no row");
+        let refused = row(OfferChoice::AskedModel);
+        let refused = refused.as_ref();
+        assert_eq!(refused.map(|r| (r.label.as_str(), r.shown.as_str())), Ok(("refused", "offered")));
+        assert_eq!(
+            refused.map(|r| (r.guard_accepted, r.guard_reason.as_deref())),
+            Ok((false, Some("unmatched_term: string")))
+        );
+        assert_eq!(
+            refused.map(|r| (r.matched_prompt.as_str(), r.decided_by.as_deref())),
+            Ok(("reverse a list", Some("user")))
+        );
+        assert_eq!(row(OfferChoice::UsedCached).map(|r| r.label), Ok("accepted".to_owned()));
+        assert_eq!(row(OfferChoice::TimedOut).map(|r| r.label), Ok("timed_out".to_owned()));
+        let mut flagged = offered_chain(OfferChoice::UsedCached);
+        let verdict = FeedbackGiven {
+            response_seq: 9,
+            verdict: FeedbackVerdict::WrongAnswer,
+            entry: None,
+            invalidated: true,
+            note: None,
+        };
+        let at = lantern_events::Timestamp(0);
+        flagged.feedback.push(crate::chain::Stamped { seq: 10, at, event: verdict });
+        assert_eq!(cache_pair(&flagged, Scrub(None)).map(|r| r.label).map_err(|_| ()), Ok("flagged_wrong".to_owned()));
     }
 
     #[test]

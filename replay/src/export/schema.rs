@@ -95,6 +95,22 @@ pub fn schema(kind: Kind) -> Schema {
             ]);
             f
         }
+        Kind::CachePairs => {
+            let mut f = origin();
+            f.extend([
+                text("namespace_hash"),
+                text("query"),
+                text("matched_prompt"),
+                Field::new("similarity", DataType::Float32, false),
+                text("shown"),
+                Field::new("guard_accepted", DataType::Boolean, false),
+                maybe_text("guard_reason"),
+                text("label"),
+                maybe_text("decided_by"),
+                Field::new("waited_ms", DataType::UInt64, true),
+            ]);
+            f
+        }
     };
     Schema::new(fields)
 }
@@ -170,6 +186,26 @@ pub fn descriptions(kind: Kind) -> &'static [(&'static str, &'static str)] {
             ("suggestions", "the suggestions, best first"),
             ("actions", "per suggestion: `sent`, `edited`, `dismissed` or `ignored`"),
             ("edited", "per suggestion: the edited text, for `edited`"),
+        ],
+        Kind::CachePairs => &[
+            ORIGIN[0],
+            ORIGIN[1],
+            ORIGIN[2],
+            ORIGIN[3],
+            ("namespace_hash", "first 16 hex digits of SHA-256 of the cache namespace"),
+            ("query", "the prompt looked up (the text that went to the cache)"),
+            ("matched_prompt", "the cached prompt it matched"),
+            ("similarity", "cosine similarity of the two"),
+            ("shown", "`served` (the verifier accepted it, mode serve) or `offered` (shown to the user, mode offer)"),
+            ("guard_accepted", "whether the hand-written verifier accepted the pair"),
+            ("guard_reason", "why it refused, when it did (`<check>: <detail>`)"),
+            (
+                "label",
+                "`flagged_wrong` or `confirmed` (the user's later judgement, which overrides), else `accepted`, \
+                 `refused` or `timed_out` (an offer) or `served` (no judgement)",
+            ),
+            ("decided_by", "who chose on an offer: `user`, or `policy` when the time ran out"),
+            ("waited_ms", "time from the offer to the choice"),
         ],
     }
 }

@@ -58,6 +58,7 @@ enum KindArg {
     Sft,
     Routing,
     Suggestions,
+    CachePairs,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -131,6 +132,7 @@ pub fn run(dir: &Path, args: &Args, out: &mut impl Write) -> anyhow::Result<Exit
             KindArg::Sft => Kind::Sft,
             KindArg::Routing => Kind::Routing,
             KindArg::Suggestions => Kind::Suggestions,
+            KindArg::CachePairs => Kind::CachePairs,
         },
         format: match args.format {
             FormatArg::Jsonl => Format::Jsonl,
