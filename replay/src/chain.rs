@@ -122,6 +122,21 @@ impl RequestChain {
         open.then_some(cache)
     }
 
+    /// The cache entry the answer came from, when it came from the cache
+    /// (an exact or semantic hit, or an offer the user took).
+    pub fn served_entry(&self) -> Option<&EntryId> {
+        if self.response.as_ref()?.event.source != ResponseSource::Cache {
+            return None;
+        }
+        match &self.cache.as_ref()?.event.outcome {
+            CacheOutcome::ExactHit { entry } | CacheOutcome::SemanticHit { entry, .. } => Some(entry),
+            CacheOutcome::SemanticOffered { entry, .. } => {
+                self.offer.as_ref().is_some_and(|o| o.event.choice == OfferChoice::UsedCached).then_some(entry)
+            }
+            CacheOutcome::Miss { .. } => None,
+        }
+    }
+
     /// Whether the user flagged the answer as wrong.
     pub fn flagged_wrong(&self) -> bool {
         self.feedback.iter().any(|f| f.event.verdict == FeedbackVerdict::WrongAnswer)

@@ -64,7 +64,7 @@ pub fn offer(c: &CacheChecked) -> Option<Vec<String>> {
             matched_prompt.as_ref().map_or_else(|| "(withheld)".to_owned(), |m| excerpt(&m.display(), 120))
         ),
     ];
-    lines.extend(preview.display().lines().map(|l| format!("│ {l}")));
+    lines.extend(preview.display().lines().map(|l| format!("> {l}")));
     Some(lines)
 }
 

@@ -127,6 +127,7 @@ impl LanternApp {
                 self.state.edit = None;
                 self.backend.decide(request, decision);
             }
+            Command::DecideOffer { request, use_cached } => self.backend.decide_offer(request, use_cached),
             Command::BeginEdit { request, text } => self.state.edit = Some(Edit { request, text }),
             Command::CancelEdit => self.state.edit = None,
             Command::Suggestion { offered_seq, index, action } => {

@@ -377,3 +377,85 @@ fn with_serve_ui_new_proxied_requests_wait_in_the_window_for_a_decision() {
         assert_eq!(decisions(&rig), vec![(request, Decision::Accepted)]);
     }
 }
+
+#[test]
+fn a_cached_answer_offered_is_taken_or_refused_in_the_window_and_a_taken_one_can_be_flagged() {
+    let rig = Rig::new();
+    let mut h = harness(&rig, SIZE);
+    let request = submit_and_propose(&rig, &mut h, "whats the pythonic way to reverse a list");
+    h.get_by_label("Use Original").click();
+    h.run_steps(2);
+    let d = ApprovalDecided { decision: Decision::Rejected, by: Decider::User, waited_ms: 900 };
+    rig.write(rig.session, Some(request), Event::ApprovalDecided(d));
+    let offered = CacheOutcome::SemanticOffered {
+        similarity: 0.912,
+        entry: EntryId("e42".into()),
+        matched_prompt: Some("How do I reverse a list in Python?".into()),
+        verdict: GuardVerdict { accepted: false, reason: Some("unmatched_term: 'pythonic'".into()) },
+        preview: "Use list.reverse() or reversed(xs).".into(),
+    };
+    let c = CacheChecked { outcome: offered, namespace: "default".into(), latency_us: 900 };
+    rig.write(rig.session, Some(request), Event::CacheChecked(c));
+    settle(&mut h, &rig);
+    // The offer says what matched, how close, what the verifier thinks, and how the answer begins.
+    h.get_by_label("Cached answer offered");
+    h.get_by_label_contains("similarity 0.912");
+    h.get_by_label_contains("the verifier refuses it: unmatched_term: 'pythonic'");
+    h.get_by_label("Matched prompt: “How do I reverse a list in Python?”");
+    h.get_by_label("> Use list.reverse() or reversed(xs).");
+    h.get_by_label("Use cached answer").click();
+    h.run_steps(2);
+    let chosen: Vec<_> = rig.ops().into_iter().filter(|op| matches!(op, Op::DecideOffer(..))).collect();
+    assert_eq!(chosen, vec![Op::DecideOffer(request, true)]);
+
+    // The pipeline takes it: the choice and the cached answer, which can be flagged wrong.
+    let choice = OfferDecided {
+        entry: EntryId("e42".into()),
+        choice: OfferChoice::UsedCached,
+        by: Decider::User,
+        waited_ms: 700,
+    };
+    rig.write(rig.session, Some(request), Event::OfferDecided(choice));
+    let r = ResponseDelivered {
+        source: ResponseSource::Cache,
+        text: "Use list.reverse() or reversed(xs).".into(),
+        latency_ms: 5,
+    };
+    let answered = rig.write(rig.session, Some(request), Event::ResponseDelivered(r));
+    settle(&mut h, &rig);
+    assert!(h.query_by_label("Use cached answer").is_none(), "chosen: no more buttons");
+    h.get_by_label_contains("Chosen by you after 0.7 s: used the cached answer");
+    h.get_by_label_contains("Cache: semantic match you took");
+    h.get_by_label("Wrong answer").click();
+    h.run_steps(2);
+    let flagged = rig.ops().into_iter().find(|op| matches!(op, Op::Feedback { .. }));
+    assert_eq!(
+        flagged,
+        Some(Op::Feedback {
+            session: rig.session,
+            response_seq: answered,
+            verdict: FeedbackVerdict::WrongAnswer,
+            entry: Some(EntryId("e42".into()))
+        })
+    );
+
+    // A second offer, refused.
+    let second = submit_and_propose(&rig, &mut h, "how can I reverse a string in python");
+    h.get_by_label("Use Original").click();
+    h.run_steps(2);
+    let d = ApprovalDecided { decision: Decision::Rejected, by: Decider::User, waited_ms: 900 };
+    rig.write(rig.session, Some(second), Event::ApprovalDecided(d));
+    let offered = CacheOutcome::SemanticOffered {
+        similarity: 0.83,
+        entry: EntryId("e42".into()),
+        matched_prompt: Some("How do I reverse a list in Python?".into()),
+        verdict: GuardVerdict { accepted: false, reason: Some("unmatched_term: 'string'".into()) },
+        preview: "Use list.reverse() or reversed(xs).".into(),
+    };
+    let c = CacheChecked { outcome: offered, namespace: "default".into(), latency_us: 900 };
+    rig.write(rig.session, Some(second), Event::CacheChecked(c));
+    settle(&mut h, &rig);
+    h.get_by_label("Ask the model").click();
+    h.run_steps(2);
+    assert!(rig.ops().contains(&Op::DecideOffer(second, false)));
+}

@@ -28,6 +28,13 @@ pub enum Command {
         /// The decision.
         decision: Decision,
     },
+    /// Take (`use_cached`) or refuse a cached answer offered for `request`.
+    DecideOffer {
+        /// The request.
+        request: RequestId,
+        /// `true`: the cached answer; `false`: ask the model.
+        use_cached: bool,
+    },
     /// Start editing the refined prompt of `request`.
     BeginEdit {
         /// The request.

@@ -20,6 +20,7 @@ pub fn clock(at: Timestamp) -> String {
 pub fn source_short(chain: &RequestChain) -> &'static str {
     match (chain.response.as_ref().map(|r| r.event.source), chain.cache.as_ref().map(|c| &c.event.outcome)) {
         (Some(ResponseSource::Cache), Some(CacheOutcome::SemanticHit { .. })) => "semantic hit",
+        (Some(ResponseSource::Cache), Some(CacheOutcome::SemanticOffered { .. })) => "semantic match taken",
         (Some(ResponseSource::Cache), _) => "exact hit",
         (Some(ResponseSource::Upstream), _) => "upstream",
         (Some(ResponseSource::Offline), _) => "offline",

@@ -176,6 +176,7 @@ impl TuiApp {
                 self.state.scroll = 0;
                 self.handle.decide(request, decision);
             }
+            Command::DecideOffer { request, use_cached } => self.handle.decide_offer(request, use_cached),
             Command::BeginEdit { request, text } => self.state.editing = Some(Editing::Refined { request, text }),
             Command::CancelEdit | Command::CancelSuggestionEdit => self.state.editing = None,
             Command::Suggestion { offered_seq, index, action } => {

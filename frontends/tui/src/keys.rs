@@ -4,7 +4,7 @@
 
 use crate::state::{DiffLayout, Editing, Field, TuiState};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use lantern_events::schema::{CacheOutcome, Decision, ResponseSource, SuggestionAction};
+use lantern_events::schema::{Decision, ResponseSource, SuggestionAction};
 use lantern_frontend::command::edited;
 use lantern_frontend::live::Tracker;
 use lantern_frontend::{Command, View};
@@ -288,11 +288,7 @@ fn flag_wrong(chain: &RequestChain) -> Option<Command> {
     if r.event.source != ResponseSource::Cache || chain.flagged_wrong() {
         return None;
     }
-    let entry = match chain.cache.as_ref().map(|c| &c.event.outcome) {
-        Some(CacheOutcome::ExactHit { entry } | CacheOutcome::SemanticHit { entry, .. }) => Some(entry.clone()),
-        _ => None,
-    };
-    Some(Command::FlagWrong { session: chain.session, response_seq: r.seq, entry })
+    Some(Command::FlagWrong { session: chain.session, response_seq: r.seq, entry: chain.served_entry().cloned() })
 }
 
 fn sessions(state: &mut TuiState, tracked: &Tracker, key: KeyEvent) -> Vec<Step> {

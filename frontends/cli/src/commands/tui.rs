@@ -50,7 +50,7 @@ pub fn run(dir: &Path, args: &Args) -> anyhow::Result<()> {
         options.attached = Some(format!("attached to serve (pid {})", holder.pid()));
         return lantern_tui::run(Box::new(holder.pipeline()), Arc::new(holder.log()), options).context(NO_TERMINAL);
     }
-    // The window and the terminal cannot show offers yet: they serve what the verifier accepts.
+    // The terminal cannot show offers yet: it serves what the verifier accepts.
     let settings = Settings {
         decision_timeout: Duration::from_secs(args.decision_timeout),
         semantic: SemanticMode::Serve,

@@ -2,7 +2,7 @@
 
 use crate::gateway::{self, GatewayArgs};
 use anyhow::Context;
-use lantern_actors::pipeline::{SemanticMode, Settings};
+use lantern_actors::pipeline::Settings;
 use lantern_egui::UiOptions;
 use std::path::Path;
 use std::sync::Arc;
@@ -23,7 +23,6 @@ pub struct Args {
 /// pipeline, and the proxied requests awaiting a person wait in it too.
 /// Closing it leaves the server running.
 pub fn run(dir: &Path, args: &Args) -> anyhow::Result<()> {
-    args.gateway.refuse_offers("lantern ui")?;
     let workspace = std::env::current_dir().ok().map(|d| d.display().to_string());
     if let Some(holder) = crate::data_dir::pipeline_holder(dir)? {
         eprintln!(
@@ -35,12 +34,7 @@ pub fn run(dir: &Path, args: &Args) -> anyhow::Result<()> {
         let options = UiOptions { model: args.gateway.model.clone(), workspace, proxy_approvals: true };
         return lantern_egui::run(Box::new(holder.pipeline()), Arc::new(holder.log()), options).context(NO_WINDOW);
     }
-    // The window and the terminal cannot show offers yet: they serve what the verifier accepts.
-    let settings = Settings {
-        decision_timeout: Duration::from_secs(args.decision_timeout),
-        semantic: SemanticMode::Serve,
-        ..Settings::default()
-    };
+    let settings = Settings { decision_timeout: Duration::from_secs(args.decision_timeout), ..Settings::default() };
     let started = gateway::start(dir, &args.gateway, settings, gateway::Offer::Pipeline)?;
     let options = UiOptions { model: args.gateway.model.clone(), workspace, proxy_approvals: false };
     let shown = lantern_egui::run(Box::new(started.runtime.client()), started.log.clone(), options);

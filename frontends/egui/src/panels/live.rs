@@ -1,7 +1,7 @@
 //! The live session: the composer, then each request's chain — the
 //! approval panel while deciding, the answer and the suggestions after.
 
-use super::{approval, composer, response, suggestions};
+use super::{approval, composer, offer, response, suggestions};
 use crate::command::Command;
 use crate::diff::DiffWorker;
 use crate::format;
@@ -112,7 +112,13 @@ pub fn chain_view(
     } else if !chain.is_complete() {
         waiting(ui, "Refining the prompt…");
     }
-    if chain.decision.is_some() && !chain.is_complete() {
+    let offered = chain.pending_offer();
+    if let Some(c) = offered {
+        egui::Frame::group(ui.style()).show(ui, |ui| offer::show(ui, chain.request, c, interactive, out));
+    } else if let Some(d) = &chain.offer {
+        ui.label(egui::RichText::new(lantern_replay::words::offer_decided(&d.event)).weak());
+    }
+    if chain.decision.is_some() && !chain.is_complete() && offered.is_none() {
         waiting(ui, "Waiting for the answer…");
     }
     response::show(ui, chain, out);

@@ -5,6 +5,7 @@ pub mod composer;
 pub mod diff_view;
 pub mod help;
 pub mod live;
+pub mod offer;
 pub mod response;
 pub mod sessions;
 pub mod shortcuts;

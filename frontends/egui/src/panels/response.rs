@@ -40,10 +40,7 @@ pub fn show(ui: &mut egui::Ui, chain: &RequestChain, out: &mut Vec<Command>) {
         };
         ui.colored_label(ui.visuals().warn_fg_color, what);
     } else {
-        let entry = match chain.cache.as_ref().map(|c| &c.event.outcome) {
-            Some(CacheOutcome::ExactHit { entry } | CacheOutcome::SemanticHit { entry, .. }) => Some(entry.clone()),
-            _ => None,
-        };
+        let entry = chain.served_entry().cloned();
         let button = ui
             .button("Wrong answer")
             .on_hover_text("This cached answer does not fit the question: remove it from the cache");
