@@ -91,14 +91,6 @@ pub enum SuggestFrom {
 }
 
 impl GatewayArgs {
-    /// Refuses `--semantic offer` for a frontend that cannot show offers yet.
-    pub fn refuse_offers(&self, command: &str) -> anyhow::Result<()> {
-        if self.semantic == Some(Semantic::Offer) {
-            bail!("{command} cannot show semantic offers yet; use `lantern ask`, or --semantic serve|off");
-        }
-        Ok(())
-    }
-
     /// Applies these options to pipeline settings.
     pub fn apply(&self, settings: Settings) -> Settings {
         let suggest_with = match self.suggest {

@@ -20,7 +20,7 @@ pub enum Step {
 }
 
 /// The key map, as the help overlay and the guide list it.
-pub const KEY_MAP: [(&str, &str); 22] = [
+pub const KEY_MAP: [(&str, &str); 24] = [
     ("Enter", "send the prompt · accept the refinement · send the selected suggestion"),
     ("e", "edit the refined prompt in $VISUAL / $EDITOR, then send it"),
     ("i", "edit the refined prompt inline (Enter sends, Alt+Enter or Ctrl+J: new line, Esc: cancel)"),
@@ -31,6 +31,8 @@ pub const KEY_MAP: [(&str, &str); 22] = [
     ("Tab", "edit the selected suggestion inline, then Enter sends it"),
     ("Esc", "dismiss the selected suggestion · close an editor · go back"),
     ("PgUp PgDn", "scroll the diff or the answer"),
+    ("u", "use the cached answer offered for a similar prompt (composer empty)"),
+    ("m", "refuse the offered cached answer: ask the model (composer empty)"),
     ("Ctrl+X", "flag the cached answer as wrong (its cache entry is invalidated)"),
     ("Ctrl+F", "move between the composer's fields: prompt, file, lines"),
     ("F2 / Alt+1", "live session"),
@@ -203,6 +205,17 @@ fn live(state: &mut TuiState, tracked: &Tracker, key: KeyEvent) -> Vec<Step> {
                 Vec::new()
             }
         };
+    }
+    // A cached answer offered for the current request: u takes it, m asks the model.
+    if state.composer.is_idle()
+        && let Some(chain) = live.current().filter(|c| c.pending_offer().is_some())
+    {
+        let request = chain.request;
+        match key.code {
+            KeyCode::Char('u') => return vec![Step::Do(Command::DecideOffer { request, use_cached: true })],
+            KeyCode::Char('m') => return vec![Step::Do(Command::DecideOffer { request, use_cached: false })],
+            _ => {}
+        }
     }
     if state.composer.is_idle() {
         let open: Vec<(u64, u8, String)> =

@@ -385,3 +385,30 @@ fn scrolling_keys_move_the_right_way_and_stay_in_range() {
     key(&mut app, KeyCode::End);
     assert!(last(&mut app).contains("line 120 of"), "End goes back to the newest");
 }
+
+#[test]
+fn u_takes_an_offered_cached_answer_and_m_asks_the_model_but_typing_goes_to_the_prompt() {
+    let rig = Rig::new();
+    let a = request(1);
+    rig.propose(rig.session, a, "whats the pythonic way to reverse a list", PromptContext::default());
+    rig.offer(rig.session, a, true);
+    let mut app = rig.app(false);
+    key(&mut app, KeyCode::Char('u'));
+    assert_eq!(rig.ops(), vec![Op::DecideOffer(a, true)]);
+    key(&mut app, KeyCode::Char('m'));
+    assert_eq!(rig.ops(), vec![Op::DecideOffer(a, true), Op::DecideOffer(a, false)]);
+    // With a prompt being written, the letters are the prompt's.
+    type_text(&mut app, "x");
+    key(&mut app, KeyCode::Char('u'));
+    assert_eq!(app.state.composer.prompt, "xu");
+    assert_eq!(rig.ops().len(), 2);
+    // Once the choice is journalled, u is a letter again.
+    let chosen =
+        OfferDecided { entry: EntryId("e42".into()), choice: OfferChoice::UsedCached, by: Decider::User, waited_ms: 4 };
+    rig.write(rig.session, Some(a), Event::OfferDecided(chosen));
+    rig.settle(&mut app);
+    press(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    key(&mut app, KeyCode::Char('u'));
+    assert_eq!(app.state.composer.prompt, "u");
+    assert_eq!(rig.ops().len(), 2);
+}

@@ -60,6 +60,17 @@ fn changed_words_are_marked_without_colour() {
 }
 
 #[test]
+fn a_cached_answer_offered_with_the_verifiers_refusal() {
+    let rig = Rig::new();
+    rig.start_session(rig.session, FrontendKind::Cli);
+    let a = request(1);
+    rig.propose(rig.session, a, "How do I reverse a string in Python?", PromptContext::default());
+    rig.offer(rig.session, a, false);
+    let mut app = rig.app(false);
+    insta::assert_snapshot!("offer_refused_by_the_verifier", screen(&mut app, W, 20));
+}
+
+#[test]
 fn answer_and_heuristic_suggestions_on_the_last_reply() {
     let rig = Rig::new();
     rig.start_session(rig.session, FrontendKind::Cli);

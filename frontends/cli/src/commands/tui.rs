@@ -2,7 +2,7 @@
 
 use crate::gateway::{self, GatewayArgs};
 use anyhow::Context;
-use lantern_actors::pipeline::{SemanticMode, Settings};
+use lantern_actors::pipeline::Settings;
 use lantern_tui::TuiOptions;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -32,7 +32,6 @@ pub struct Args {
 /// running on the data dir, it attaches to it (proxied requests awaiting a
 /// person wait in it too); quitting leaves the server running.
 pub fn run(dir: &Path, args: &Args) -> anyhow::Result<()> {
-    args.gateway.refuse_offers("lantern tui")?;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!("lantern tui needs a terminal; for scripts, use `lantern ask`");
     }
@@ -50,12 +49,7 @@ pub fn run(dir: &Path, args: &Args) -> anyhow::Result<()> {
         options.attached = Some(format!("attached to serve (pid {})", holder.pid()));
         return lantern_tui::run(Box::new(holder.pipeline()), Arc::new(holder.log()), options).context(NO_TERMINAL);
     }
-    // The terminal cannot show offers yet: it serves what the verifier accepts.
-    let settings = Settings {
-        decision_timeout: Duration::from_secs(args.decision_timeout),
-        semantic: SemanticMode::Serve,
-        ..Settings::default()
-    };
+    let settings = Settings { decision_timeout: Duration::from_secs(args.decision_timeout), ..Settings::default() };
     let started = gateway::start(dir, &args.gateway, settings, gateway::Offer::Pipeline)?;
     let shown = lantern_tui::run(Box::new(started.runtime.client()), started.log.clone(), options);
     // Stops the actors once everything the terminal sent is journalled.

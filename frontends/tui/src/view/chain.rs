@@ -57,9 +57,20 @@ pub fn lines(chain: &RequestChain, ctx: &Ctx<'_>) -> Vec<Line<'static>> {
     } else if chain.skipped.is_some() {
         out.extend(wrap::lines("Sent as written: the Refiner had nothing to change.", t.weak(), w));
     }
+    let offered = chain.pending_offer();
+    if let Some(c) = offered {
+        out.push(Line::default());
+        out.push(Line::styled("Cached answer offered", t.strong()));
+        for line in lantern_replay::words::offer(c).unwrap_or_default() {
+            out.extend(wrap::lines(&line, ratatui::style::Style::new(), w));
+        }
+        out.extend(wrap::lines("u uses the cached answer · m asks the model", t.selected(), w));
+    } else if let Some(d) = &chain.offer {
+        out.extend(wrap::lines(&lantern_replay::words::offer_decided(&d.event), t.weak(), w));
+    }
     if chain.proposal.is_none() && chain.skipped.is_none() && !chain.is_complete() {
         out.push(Line::styled("Refining the prompt…", t.weak()));
-    } else if chain.decision.is_some() && !chain.is_complete() {
+    } else if (chain.decision.is_some() || chain.skipped.is_some()) && !chain.is_complete() && offered.is_none() {
         out.push(Line::styled("Waiting for the answer…", t.weak()));
     }
     answer(chain, t, w, &mut out);

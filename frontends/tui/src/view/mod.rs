@@ -74,6 +74,9 @@ fn hints(app: &TuiApp) -> &'static str {
         View::Live if live.awaiting().is_some() => {
             "Enter accept · e edit in $EDITOR · i edit inline · o send original · d diff layout · r rubric · PgUp/PgDn scroll"
         }
+        View::Live if app.state.composer.is_idle() && live.current().is_some_and(|c| c.pending_offer().is_some()) => {
+            "u use the cached answer · m ask the model · type to write a new prompt · F1 help"
+        }
         View::Live
             if app.state.composer.is_idle()
                 && live.current().is_some_and(|c| !crate::keys::open_suggestions(c, &app.state.acted).is_empty()) =>

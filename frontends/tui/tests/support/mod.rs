@@ -139,6 +139,24 @@ impl Rig {
         self.write(session, Some(request), Event::ResponseDelivered(r))
     }
 
+    /// The decision and a lookup that offers a cached answer (semantic mode `offer`).
+    pub fn offer(&self, session: SessionId, request: RequestId, accepted: bool) -> u64 {
+        let d = ApprovalDecided { decision: Decision::Rejected, by: Decider::User, waited_ms: 1_100 };
+        self.write(session, Some(request), Event::ApprovalDecided(d));
+        let outcome = CacheOutcome::SemanticOffered {
+            similarity: 0.912,
+            entry: EntryId("e42".into()),
+            matched_prompt: Some("How do I reverse a list in Python?".into()),
+            verdict: GuardVerdict {
+                accepted,
+                reason: (!accepted).then(|| "unmatched_term: 'string' (closest 'list' 0.36)".to_owned()),
+            },
+            preview: "Use reversed(xs), or xs[::-1] for a reversed copy.\nBoth leave xs as it is.".into(),
+        };
+        let c = CacheChecked { outcome, namespace: "default".into(), latency_us: 900 };
+        self.write(session, Some(request), Event::CacheChecked(c))
+    }
+
     /// Suggestions after the answer; returns their seq.
     pub fn suggest(
         &self,
