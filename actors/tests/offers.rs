@@ -6,67 +6,13 @@
 
 mod support;
 
-use lantern_actors::cache_bridge::BridgeConfig;
 use lantern_actors::pipeline::{Ask, Settings};
-use lantern_actors::runtime::{Client, Runtime, RuntimeConfig};
+use lantern_actors::runtime::Client;
 use lantern_events::schema::*;
-use lantern_events::{Envelope, EventLog, Recv, RequestId, Subscription};
-use std::path::Path;
+use lantern_events::{Envelope, Recv, Subscription};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-use support::{anthropic, ask, fake, venv};
-
-fn runtime(dir: &Path, base_url: &str, settings: Settings) -> (Arc<EventLog>, Runtime) {
-    let log = Arc::new(EventLog::open(&dir.join("events.redb")).unwrap());
-    let widget_log = serde_json::json!({"data_dir": dir.join("widget-log")});
-    let config = RuntimeConfig {
-        bridge: BridgeConfig { venv: venv(), config_json: widget_log.to_string(), threads: 2 },
-        upstream: anthropic(base_url, "sk-ant-test"),
-        privacy: PrivacyLevel::Full,
-        settings,
-    };
-    let rt = Runtime::start(log.clone(), config).unwrap();
-    (log, rt)
-}
-
-fn chain(sub: &mut Subscription, request: RequestId) -> Vec<Arc<Envelope>> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut out = Vec::new();
-    while Instant::now() < deadline {
-        if let Recv::Event(e) = sub.recv_timeout(Duration::from_millis(200)).unwrap()
-            && e.request == Some(request)
-        {
-            let end = matches!(e.event, Event::SuggestionsOffered(_) | Event::UpstreamFailed(_));
-            out.push(e);
-            if end {
-                return out;
-            }
-        }
-    }
-    panic!("chain {request} did not finish: {:?}", kinds(&out));
-}
-
-fn kinds(events: &[Arc<Envelope>]) -> Vec<&'static str> {
-    events.iter().map(|e| e.event.kind()).collect()
-}
-
-fn run(client: &Client, sub: &mut Subscription, a: Ask) -> Vec<Arc<Envelope>> {
-    let request = a.request;
-    client.submit(a);
-    chain(sub, request)
-}
-
-fn wait_for(sub: &mut Subscription, want: impl Fn(&Event) -> bool) -> Arc<Envelope> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Recv::Event(e) = sub.recv_timeout(Duration::from_millis(200)).unwrap()
-            && want(&e.event)
-        {
-            return e;
-        }
-    }
-    panic!("event did not come");
-}
+use std::time::Duration;
+use support::{ask, chain, ended, fake, kinds, run, runtime, wait_for};
 
 /// Submits `prompt` with policy ask, sends the original, and returns the
 /// chain up to its cache check.
@@ -85,7 +31,7 @@ fn a_paraphrase_is_offered_and_waits_for_the_user() {
     let dir = tempfile::tempdir().unwrap();
     // Offer mode is the default of the interactive frontends.
     let settings = Settings { decision_timeout: Duration::from_secs(3), ..Settings::default() };
-    let (_log, rt) = runtime(dir.path(), &fake.url, settings);
+    let (_log, rt) = runtime(dir.path(), &fake.url, "sk-ant-test", settings);
     let client = rt.client();
     let mut sub = client.subscribe(client.next_seq());
     let session = client.open_session(FrontendKind::Cli, None);
@@ -108,7 +54,7 @@ fn a_paraphrase_is_offered_and_waits_for_the_user() {
     std::thread::sleep(Duration::from_millis(300));
     assert!(matches!(sub.recv_timeout(Duration::from_millis(10)).unwrap(), Recv::Timeout));
     client.decide_offer(request, true);
-    let rest = chain(&mut sub, request);
+    let rest = chain(&mut sub, request, ended);
     assert_eq!(kinds(&rest), ["OfferDecided", "ResponseDelivered", "SuggestionsOffered"]);
     let Event::OfferDecided(d) = &rest[0].event else { panic!() };
     assert_eq!((d.choice, d.by, &d.entry), (OfferChoice::UsedCached, Decider::User, entry));
@@ -124,7 +70,7 @@ fn a_paraphrase_is_offered_and_waits_for_the_user() {
     let CacheOutcome::SemanticOffered { verdict, .. } = &c.outcome else { panic!("{:?}", c.outcome) };
     assert!(!verdict.accepted && verdict.reason.as_deref().is_some_and(|r| !r.is_empty()), "{verdict:?}");
     client.decide_offer(request, false);
-    let rest = chain(&mut sub, request);
+    let rest = chain(&mut sub, request, ended);
     assert_eq!(kinds(&rest), ["OfferDecided", "UpstreamCompleted", "ResponseDelivered", "SuggestionsOffered"]);
     let Event::ResponseDelivered(r) = &rest[2].event else { panic!() };
     assert_eq!(r.text.as_str(), Some("Fake reply to: How do I reverse a string in Python?"));
@@ -139,7 +85,7 @@ fn a_paraphrase_is_offered_and_waits_for_the_user() {
     let a = ask(session, "what is the pythonic way to reverse a list", ApprovalPolicy::Ask);
     let request = a.request;
     client.submit(a);
-    let rest = chain(&mut sub, request);
+    let rest = chain(&mut sub, request, ended);
     let decided = rest.iter().find_map(|e| match &e.event {
         Event::OfferDecided(d) => Some(d),
         _ => None,

@@ -5,62 +5,16 @@
 mod support;
 
 use lantern_actors::cache_bridge::{BridgeConfig, BridgeError};
-use lantern_actors::pipeline::{Ask, SemanticMode, Settings};
-use lantern_actors::runtime::{Client, Runtime, RuntimeConfig, StartError};
+use lantern_actors::pipeline::{SemanticMode, Settings};
+use lantern_actors::runtime::{Runtime, RuntimeConfig, StartError};
+use lantern_events::EventLog;
 use lantern_events::schema::*;
-use lantern_events::{Envelope, EventLog, Recv, RequestId, Subscription};
-use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-use support::{anthropic, ask, fake, fake_received, found_under, venv};
+use std::time::Duration;
+use support::{anthropic, ask, chain, ended, fake, fake_received, found_under, kinds, run, runtime, wait_for};
 
 const KEY_IN_PROMPT: &str = "sk-ant-api03-PLANTEDinPROMPT0123456789abcdefgh";
 const KEY_FOR_UPSTREAM: &str = "sk-ant-api03-PLANTEDforUPSTREAM0123456789abcd";
-
-fn runtime(dir: &Path, base_url: &str, settings: Settings) -> (Arc<EventLog>, Runtime) {
-    let log = Arc::new(EventLog::open(&dir.join("events.redb")).unwrap());
-    let widget_log = serde_json::json!({"data_dir": dir.join("widget-log")});
-    let config = RuntimeConfig {
-        bridge: BridgeConfig { venv: venv(), config_json: widget_log.to_string(), threads: 2 },
-        upstream: anthropic(base_url, KEY_FOR_UPSTREAM),
-        privacy: PrivacyLevel::Full,
-        settings,
-    };
-    let rt = Runtime::start(log.clone(), config).unwrap();
-    (log, rt)
-}
-
-/// Collects one request's events until `done` says the chain is over.
-fn chain(sub: &mut Subscription, request: RequestId, done: impl Fn(&Event) -> bool) -> Vec<Arc<Envelope>> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut out = Vec::new();
-    while Instant::now() < deadline {
-        if let Recv::Event(e) = sub.recv_timeout(Duration::from_millis(200)).unwrap()
-            && e.request == Some(request)
-        {
-            let end = done(&e.event);
-            out.push(e);
-            if end {
-                return out;
-            }
-        }
-    }
-    panic!("chain {request} did not finish: {:?}", out.iter().map(|e| e.event.kind()).collect::<Vec<_>>());
-}
-
-fn ended(e: &Event) -> bool {
-    matches!(e, Event::SuggestionsOffered(_) | Event::UpstreamFailed(_))
-}
-
-fn kinds(events: &[Arc<Envelope>]) -> Vec<&'static str> {
-    events.iter().map(|e| e.event.kind()).collect()
-}
-
-fn run(client: &Client, sub: &mut Subscription, a: Ask) -> Vec<Arc<Envelope>> {
-    let request = a.request;
-    client.submit(a);
-    chain(sub, request, ended)
-}
 
 #[test]
 fn pipeline_end_to_end() {
@@ -68,7 +22,7 @@ fn pipeline_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let settings =
         Settings { decision_timeout: Duration::from_millis(300), semantic: SemanticMode::Serve, ..Settings::default() };
-    let (log, rt) = runtime(dir.path(), &fake.url, settings);
+    let (log, rt) = runtime(dir.path(), &fake.url, KEY_FOR_UPSTREAM, settings);
     let client = rt.client();
     let mut sub = client.subscribe(client.next_seq());
     let session = client.open_session(FrontendKind::Cli, None);
@@ -190,7 +144,7 @@ fn pipeline_end_to_end() {
     // An upstream that cannot be reached is a clear failure event, not a hang.
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let dir2 = tempfile::tempdir().unwrap();
-    let (_log2, rt2) = runtime(dir2.path(), &format!("http://{dead}"), Settings::default());
+    let (_log2, rt2) = runtime(dir2.path(), &format!("http://{dead}"), KEY_FOR_UPSTREAM, Settings::default());
     let client2 = rt2.client();
     let mut sub2 = client2.subscribe(client2.next_seq());
     let s2 = client2.open_session(FrontendKind::Cli, None);
@@ -212,16 +166,4 @@ fn a_missing_python_environment_stops_the_start_with_the_fix() {
     let err = Runtime::start(log, config).err().unwrap();
     assert!(matches!(err, StartError::Bridge(BridgeError::VenvMissing { .. })), "{err}");
     assert!(err.to_string().contains("make setup"));
-}
-
-fn wait_for(sub: &mut Subscription, want: impl Fn(&Event) -> bool) -> Arc<Envelope> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Recv::Event(e) = sub.recv_timeout(Duration::from_millis(200)).unwrap()
-            && want(&e.event)
-        {
-            return e;
-        }
-    }
-    panic!("event did not come");
 }

@@ -1,9 +1,12 @@
 //! Shared by the integration tests: the venv and the fake Anthropic server.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+mod chains;
 mod files;
 mod upstream;
 
+#[allow(unused_imports)]
+pub use chains::{chain, ended, kinds, run, runtime, wait_for};
 #[allow(unused_imports)] // not every test binary that includes this module uses them all
 pub use files::{files_under, found_under};
 #[allow(unused_imports)]

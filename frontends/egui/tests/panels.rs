@@ -378,6 +378,22 @@ fn with_serve_ui_new_proxied_requests_wait_in_the_window_for_a_decision() {
     }
 }
 
+/// The user's decision, then a lookup that offers entry `e42` (stored for
+/// "How do I reverse a list in Python?") with the verifier's refusal `reason`.
+fn offer(rig: &Rig, request: RequestId, similarity: f32, reason: &str) {
+    let d = ApprovalDecided { decision: Decision::Rejected, by: Decider::User, waited_ms: 900 };
+    rig.write(rig.session, Some(request), Event::ApprovalDecided(d));
+    let offered = CacheOutcome::SemanticOffered {
+        similarity,
+        entry: EntryId("e42".into()),
+        matched_prompt: Some("How do I reverse a list in Python?".into()),
+        verdict: GuardVerdict { accepted: false, reason: Some(reason.into()) },
+        preview: "Use list.reverse() or reversed(xs).".into(),
+    };
+    let c = CacheChecked { outcome: offered, namespace: "default".into(), latency_us: 900 };
+    rig.write(rig.session, Some(request), Event::CacheChecked(c));
+}
+
 #[test]
 fn a_cached_answer_offered_is_taken_or_refused_in_the_window_and_a_taken_one_can_be_flagged() {
     let rig = Rig::new();
@@ -385,17 +401,7 @@ fn a_cached_answer_offered_is_taken_or_refused_in_the_window_and_a_taken_one_can
     let request = submit_and_propose(&rig, &mut h, "whats the pythonic way to reverse a list");
     h.get_by_label("Use Original").click();
     h.run_steps(2);
-    let d = ApprovalDecided { decision: Decision::Rejected, by: Decider::User, waited_ms: 900 };
-    rig.write(rig.session, Some(request), Event::ApprovalDecided(d));
-    let offered = CacheOutcome::SemanticOffered {
-        similarity: 0.912,
-        entry: EntryId("e42".into()),
-        matched_prompt: Some("How do I reverse a list in Python?".into()),
-        verdict: GuardVerdict { accepted: false, reason: Some("unmatched_term: 'pythonic'".into()) },
-        preview: "Use list.reverse() or reversed(xs).".into(),
-    };
-    let c = CacheChecked { outcome: offered, namespace: "default".into(), latency_us: 900 };
-    rig.write(rig.session, Some(request), Event::CacheChecked(c));
+    offer(&rig, request, 0.912, "unmatched_term: 'pythonic'");
     settle(&mut h, &rig);
     // The offer says what matched, how close, what the verifier thinks, and how the answer begins.
     h.get_by_label("Cached answer offered");
@@ -443,17 +449,7 @@ fn a_cached_answer_offered_is_taken_or_refused_in_the_window_and_a_taken_one_can
     let second = submit_and_propose(&rig, &mut h, "how can I reverse a string in python");
     h.get_by_label("Use Original").click();
     h.run_steps(2);
-    let d = ApprovalDecided { decision: Decision::Rejected, by: Decider::User, waited_ms: 900 };
-    rig.write(rig.session, Some(second), Event::ApprovalDecided(d));
-    let offered = CacheOutcome::SemanticOffered {
-        similarity: 0.83,
-        entry: EntryId("e42".into()),
-        matched_prompt: Some("How do I reverse a list in Python?".into()),
-        verdict: GuardVerdict { accepted: false, reason: Some("unmatched_term: 'string'".into()) },
-        preview: "Use list.reverse() or reversed(xs).".into(),
-    };
-    let c = CacheChecked { outcome: offered, namespace: "default".into(), latency_us: 900 };
-    rig.write(rig.session, Some(second), Event::CacheChecked(c));
+    offer(&rig, second, 0.83, "unmatched_term: 'string'");
     settle(&mut h, &rig);
     h.get_by_label("Ask the model").click();
     h.run_steps(2);
