@@ -13,22 +13,8 @@
 # Env: LANTERN_BIN (default: target/debug/lantern, built if missing).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT"
-BIN="${LANTERN_BIN:-$ROOT/target/debug/lantern}"
-VENV="$ROOT/.venv"
-
-if ! command -v tmux >/dev/null; then
-    echo "tui-smoke: installing tmux"
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends tmux >/dev/null
-fi
-[ -x "$BIN" ] || cargo build --locked -p lantern
-
-WORK="$(mktemp -d)"
-SOCK="$WORK/tmux.sock"
+# shellcheck source=scripts/tmux-setup.sh
+source "$(dirname "$0")/tmux-setup.sh"
 SERVE=""
 SDK=""
 cleanup() {
