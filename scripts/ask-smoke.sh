@@ -29,15 +29,6 @@ fail() {
     echo "ask-smoke: $*" >&2
     exit 1
 }
-# Waits until the pane shows $1 (a fixed string), at most $2 seconds.
-await() {
-    for _ in $(seq $(($2 * 4))); do
-        pane >"$WORK/pane.txt"
-        grep -qF -- "$1" "$WORK/pane.txt" && return 0
-        sleep 0.25
-    done
-    fail "the pane never showed: $1"
-}
 ask() {
     tmux -S "$SOCK" send-keys -t ask -l "env -u ANTHROPIC_API_KEY '$BIN' --data-dir '$WORK/data' ask --venv '$VENV' \"$1\"; echo \"ask exited with \$?\""
     tmux -S "$SOCK" send-keys -t ask Enter

@@ -18,3 +18,14 @@ fi
 
 WORK="$(mktemp -d)"
 SOCK="$WORK/tmux.sock"
+
+# Waits until the pane shows $1 (a fixed string), at most $2 seconds; the
+# sourcing script defines `pane` (prints the pane) and `fail` (reports, exits).
+await() {
+    for _ in $(seq $(($2 * 4))); do
+        pane >"$WORK/pane.txt"
+        grep -qF -- "$1" "$WORK/pane.txt" && return 0
+        sleep 0.25
+    done
+    fail "the pane never showed: $1"
+}

@@ -37,15 +37,6 @@ fail() {
     exit 1
 }
 pane() { tmux -S "$SOCK" capture-pane -p -t tui; }
-# Waits until the pane shows $1 (a fixed string), at most $2 seconds.
-await() {
-    for _ in $(seq $(($2 * 4))); do
-        pane >"$WORK/pane.txt"
-        grep -qF -- "$1" "$WORK/pane.txt" && return 0
-        sleep 0.25
-    done
-    fail "the pane never showed: $1"
-}
 
 env -u ANTHROPIC_API_KEY "$BIN" --data-dir "$WORK/data" serve --approve ask --decision-timeout 30 \
     --offline --listen 127.0.0.1:0 --venv "$VENV" >"$WORK/serve.log" 2>&1 &
@@ -65,7 +56,7 @@ printf '%s\n' "$(cat "$1") Answer in two sentences." >"$1"
 SH
 chmod +x "$WORK/editor.sh"
 tmux -S "$SOCK" -f /dev/null new-session -d -s tui -x 130 -y 40 \
-    "env EDITOR='$WORK/editor.sh' TERM=xterm-256color '$BIN' --data-dir '$WORK/data' tui; echo \"tui exited with \$?\"; stty -a | tr ' ;' '\n\n' | grep -x -- '-\{0,1\}icanon'; sleep 60"
+    "env EDITOR='$WORK/editor.sh' TERM=xterm-256color '$BIN' --data-dir '$WORK/data' tui; echo \"tui exited with \$?\"; stty -a | tr ' ;' '\n\n' | grep -x -- '-\{0,1\}icanon'; echo 'terminal checked'; sleep 60"
 await "attached to serve (pid $SERVE)" 60
 
 # 1. A proxied request waits in the pane and is accepted there.
@@ -113,7 +104,8 @@ grep -q '"decision":{"Modified":{"text":{"Full":"How do I reverse a list in Pyth
 
 # 3. Ctrl+C quits; the terminal is the shell's again; the server still serves.
 tmux -S "$SOCK" send-keys -t tui C-c
-await "tui exited with 0" 15
+await "terminal checked" 15
+grep -qF "tui exited with 0" "$WORK/pane.txt" || fail "lantern tui did not exit with 0"
 pane >"$WORK/pane.txt"
 grep -q "Lantern  F2 Live" "$WORK/pane.txt" && fail "the TUI's screen was left behind after quitting"
 grep -qx "icanon" "$WORK/pane.txt" || fail "the terminal was left in raw mode after quitting"
@@ -123,13 +115,14 @@ grep -q '"SessionEnded"' "$WORK/mine.jsonl" || fail "the TUI's session did not e
 
 # 4. SIGTERM from outside: the terminal is restored too.
 tmux -S "$SOCK" new-window -t tui -n term \
-    "TERM=xterm-256color '$BIN' --data-dir '$WORK/data' tui; echo \"tui exited with \$?\"; stty -a | tr ' ;' '\n\n' | grep -x -- '-\{0,1\}icanon'; sleep 60"
+    "TERM=xterm-256color '$BIN' --data-dir '$WORK/data' tui; echo \"tui exited with \$?\"; stty -a | tr ' ;' '\n\n' | grep -x -- '-\{0,1\}icanon'; echo 'terminal checked'; sleep 60"
 tmux -S "$SOCK" kill-window -t tui:0
 await "attached to serve (pid $SERVE)" 60
 pid=$(pgrep -f -- "--data-dir $WORK/data tui" | head -n1)
 [ -n "$pid" ] || fail "cannot find the second lantern tui"
 kill -TERM "$pid"
-await "tui exited with 0" 15
+await "terminal checked" 15
+grep -qF "tui exited with 0" "$WORK/pane.txt" || fail "lantern tui did not exit with 0"
 pane >"$WORK/pane.txt"
 grep -q "Lantern  F2 Live" "$WORK/pane.txt" && fail "SIGTERM left the TUI's screen behind"
 grep -qx "icanon" "$WORK/pane.txt" || fail "SIGTERM left the terminal in raw mode"

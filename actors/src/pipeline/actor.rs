@@ -9,14 +9,13 @@ use super::ops::{
 };
 use super::proxied::{Delivery, Proxied};
 use super::route::{Route, Target};
-use super::send::{self, Job, Sending};
+use super::send::{self, Job, Offer, Sending};
 use crate::cache_bridge::{Cache, CacheMode, SemanticMode};
 use crate::journal::Journal;
 use crate::refiner::{RefineInput, RefinerConfig, refine, shell as refiner};
 use crate::suggester::shell::{self as suggester, SuggestWith, Suggesting, Turns};
 use crate::upstream::{Failure, Upstream};
 use actix::prelude::*;
-use bytes::Bytes;
 use lantern_events::schema::*;
 use lantern_events::{Actor as Who, NewEvent, RequestId, SessionId, Timestamp};
 use std::collections::HashMap;
@@ -78,14 +77,20 @@ struct Running {
     route: Route,
     last_seq: Option<u64>,
     submitted: Instant,
-    proposed: Option<Instant>,
-    timeout: Option<SpawnHandle>,
+    /// Since when the chain waits for a person (on a refinement or an
+    /// offer: never both at once), and the timeout that ends the wait.
+    waiting: Option<(Instant, SpawnHandle)>,
     /// Where a frontend that handed the request over whole wants its answer.
     reply: Option<Sender<Delivery>>,
-    /// The lookup that offered a paraphrase, and the answer offered.
-    offer: Option<(Looked, Bytes)>,
-    offered_at: Option<Instant>,
-    offer_timeout: Option<SpawnHandle>,
+    /// The paraphrase offered, while the user chooses.
+    offer: Option<Offer>,
+}
+
+impl Running {
+    /// Milliseconds the chain has waited for its person.
+    fn waited_ms(&self) -> u64 {
+        self.waiting.as_ref().map_or(0, |(since, _)| since.elapsed().as_millis() as u64)
+    }
 }
 
 /// The actor. Frontends reach it through [`crate::runtime::Client`].
@@ -147,31 +152,16 @@ impl Pipeline {
             }
         };
         let (chain, steps) = Chain::start(ask, skip);
-        let run = Running {
-            chain,
-            route,
-            last_seq: None,
-            submitted: Instant::now(),
-            proposed: None,
-            timeout: None,
-            reply,
-            offer: None,
-            offered_at: None,
-            offer_timeout: None,
-        };
+        let run =
+            Running { chain, route, last_seq: None, submitted: Instant::now(), waiting: None, reply, offer: None };
         self.running.insert(request, run);
         self.run(request, steps, ctx);
     }
 
     pub(super) fn feed(&mut self, request: RequestId, input: Input, ctx: &mut Context<Self>) {
         let Some(run) = self.running.get_mut(&request) else { return };
-        if matches!(input, Input::Decided { .. })
-            && let Some(h) = run.timeout.take()
-        {
-            ctx.cancel_future(h);
-        }
-        if matches!(input, Input::OfferDecided { .. })
-            && let Some(h) = run.offer_timeout.take()
+        if matches!(input, Input::Decided { .. } | Input::OfferDecided { .. })
+            && let Some((_, h)) = run.waiting.take()
         {
             ctx.cancel_future(h);
         }
@@ -186,33 +176,20 @@ impl Pipeline {
             match step {
                 Step::Record(actor, event) => self.journal_step(request, session, actor, *event),
                 Step::Refine => self.refine(request, ctx),
-                Step::AwaitDecision => {
-                    let timeout = self.settings.decision_timeout;
-                    let handle = ctx.run_later(timeout, move |act, ctx| {
-                        let waited_ms = timeout.as_millis() as u64;
-                        let by = Decider::Policy(ApprovalPolicy::Ask);
-                        act.feed(request, Input::Decided { decision: Decision::TimedOut, by, waited_ms }, ctx);
-                    });
-                    if let Some(r) = self.running.get_mut(&request) {
-                        r.proposed = Some(Instant::now());
-                        r.timeout = Some(handle);
-                    }
-                }
+                Step::AwaitDecision => self.wait_for_person(request, ctx, |by, waited_ms| Input::Decided {
+                    decision: Decision::TimedOut,
+                    by,
+                    waited_ms,
+                }),
                 Step::Send(prompt) => self.send(request, &prompt, None, ctx),
-                Step::AwaitOffer => {
-                    let timeout = self.settings.decision_timeout;
-                    let handle = ctx.run_later(timeout, move |act, ctx| {
-                        let (by, waited_ms) = (Decider::Policy(ApprovalPolicy::Ask), timeout.as_millis() as u64);
-                        act.feed(request, Input::OfferDecided { choice: OfferChoice::TimedOut, by, waited_ms }, ctx);
-                    });
-                    if let Some(r) = self.running.get_mut(&request) {
-                        r.offered_at = Some(Instant::now());
-                        r.offer_timeout = Some(handle);
-                    }
-                }
+                Step::AwaitOffer => self.wait_for_person(request, ctx, |by, waited_ms| Input::OfferDecided {
+                    choice: OfferChoice::TimedOut,
+                    by,
+                    waited_ms,
+                }),
                 Step::ServeOffered => self.serve_offered(request, ctx),
                 Step::AskModel(prompt) => {
-                    let looked = self.running.get_mut(&request).and_then(|r| r.offer.take()).map(|(l, _)| l);
+                    let looked = self.running.get_mut(&request).and_then(|r| r.offer.take()).map(|o| o.looked);
                     self.send(request, &prompt, looked, ctx);
                 }
                 Step::Suggest(reply) => self.suggest(request, session, reply, ctx),
@@ -220,6 +197,19 @@ impl Pipeline {
                     self.running.remove(&request);
                 }
             }
+        }
+    }
+
+    /// Waits for a person's choice; past the decision timeout, the `ask`
+    /// policy makes the choice `timed_out` gives.
+    fn wait_for_person(&mut self, request: RequestId, ctx: &mut Context<Self>, timed_out: fn(Decider, u64) -> Input) {
+        let timeout = self.settings.decision_timeout;
+        let handle = ctx.run_later(timeout, move |act, ctx| {
+            let input = timed_out(Decider::Policy(ApprovalPolicy::Ask), timeout.as_millis() as u64);
+            act.feed(request, input, ctx);
+        });
+        if let Some(r) = self.running.get_mut(&request) {
+            r.waiting = Some((Instant::now(), handle));
         }
     }
 
@@ -321,8 +311,9 @@ impl Pipeline {
                     let since_submit_ms = submitted.elapsed().as_millis() as u64;
                     act.feed(request, Input::Answered { sent: Box::new(sent), since_submit_ms }, ctx);
                 }
-                Sending::Offered { looked, cached } => {
-                    run.offer = Some((looked.clone(), cached));
+                Sending::Offered(offer) => {
+                    let looked = offer.looked.clone();
+                    run.offer = Some(offer);
                     act.feed(request, Input::Offered(Box::new(looked)), ctx);
                 }
             }
@@ -332,9 +323,9 @@ impl Pipeline {
     /// Answers with the offered paraphrase the user took, off the actor.
     fn serve_offered(&mut self, request: RequestId, ctx: &mut Context<Self>) {
         let Some(run) = self.running.get_mut(&request) else { return };
-        let Some((looked, cached)) = run.offer.take() else { return };
-        let (namespace, submitted) = (looked.namespace.clone(), run.submitted);
-        let work = self.upstream.spawn(send::serve_offered(run.reply.take(), cached, looked));
+        let Some(offer) = run.offer.take() else { return };
+        let (namespace, submitted) = (offer.looked.namespace.clone(), run.submitted);
+        let work = self.upstream.spawn(send::serve_offered(run.reply.take(), offer));
         ctx.spawn(work.into_actor(self).map(move |served, act, ctx| {
             let (sent, reply) = served.unwrap_or_else(|| (stopping(namespace), None));
             if let Some(run) = act.running.get_mut(&request) {
@@ -421,7 +412,7 @@ impl Handler<Decide> for Pipeline {
         if !run.chain.awaits_decision() {
             return;
         }
-        let waited_ms = run.proposed.map_or(0, |t| t.elapsed().as_millis() as u64);
+        let waited_ms = run.waited_ms();
         self.feed(op.request, Input::Decided { decision: op.decision, by: Decider::User, waited_ms }, ctx);
     }
 }
@@ -434,7 +425,7 @@ impl Handler<DecideOffer> for Pipeline {
             return;
         }
         let choice = if op.use_cached { OfferChoice::UsedCached } else { OfferChoice::AskedModel };
-        let waited_ms = run.offered_at.map_or(0, |t| t.elapsed().as_millis() as u64);
+        let waited_ms = run.waited_ms();
         self.feed(op.request, Input::OfferDecided { choice, by: Decider::User, waited_ms }, ctx);
     }
 }

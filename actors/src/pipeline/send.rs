@@ -44,12 +44,18 @@ pub(super) enum Sending {
     /// The request was answered, or failed.
     Done(Sent),
     /// A paraphrase's answer waits for the user (semantic mode `offer`).
-    Offered {
-        /// The lookup, its outcome `SemanticOffered` with the preview filled in.
-        looked: Looked,
-        /// The cached answer offered.
-        cached: Bytes,
-    },
+    Offered(Offer),
+}
+
+/// A paraphrase offered to the user, and its cached answer.
+#[derive(Debug)]
+pub(super) struct Offer {
+    /// The lookup, its outcome `SemanticOffered` with the preview filled in.
+    pub looked: Looked,
+    /// The cached answer, as stored.
+    pub cached: Bytes,
+    /// The same, parsed.
+    pub message: Value,
 }
 
 /// Longest preview of an offered answer, in characters.
@@ -102,7 +108,7 @@ pub(super) async fn run(mut job: Job) -> (Sending, Option<Sender<Delivery>>) {
                 let mut looked = looked;
                 if let CacheOutcome::SemanticOffered { preview: shown, .. } = &mut looked.outcome {
                     *shown = Text::from(preview(&message));
-                    return (Sending::Offered { looked, cached: bytes }, job.reply.take());
+                    return (Sending::Offered(Offer { looked, cached: bytes, message }), job.reply.take());
                 }
                 let (sent, reply) = serve(job.reply.take(), bytes, message, looked).await;
                 return (Sending::Done(sent), reply);
@@ -150,11 +156,8 @@ async fn serve(
 
 /// Answers with an offered paraphrase the user took; the frontend is told
 /// it is a semantic hit.
-pub(super) async fn serve_offered(
-    reply: Option<Sender<Delivery>>,
-    cached: Bytes,
-    looked: Looked,
-) -> (Sent, Option<Sender<Delivery>>) {
+pub(super) async fn serve_offered(reply: Option<Sender<Delivery>>, offer: Offer) -> (Sent, Option<Sender<Delivery>>) {
+    let Offer { looked, cached, message } = offer;
     let hit = match &looked.outcome {
         CacheOutcome::SemanticOffered { similarity, entry, matched_prompt, .. } => CacheOutcome::SemanticHit {
             similarity: *similarity,
@@ -163,7 +166,6 @@ pub(super) async fn serve_offered(
         },
         other => other.clone(),
     };
-    let message = serde_json::from_slice::<Value>(&cached).unwrap_or(Value::Null);
     serve(reply, cached, message, Looked { outcome: hit, ..looked }).await
 }
 

@@ -4,7 +4,7 @@
 use lantern_events::Timestamp;
 use lantern_events::schema::*;
 use lantern_replay::chain::RequestChain;
-pub use lantern_replay::words::{change_kind, decision, excerpt, minute, miss_note, outlook};
+pub use lantern_replay::words::{change_kind, decision, excerpt, minute, miss_note, offer, offer_decided, outlook};
 
 /// Where the chain's answer came from, in words.
 pub fn source(chain: &RequestChain) -> Option<String> {

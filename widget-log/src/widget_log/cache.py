@@ -269,12 +269,17 @@ class Cache:
             return True
         return False
 
-    def _serve(self, e: _Entry, now: float) -> str | None:
+    def _read(self, e: _Entry) -> str | None:
+        """``e``'s stored answer; ``None`` (and ``e`` forgotten) if deleted behind our back."""
         resp = self.store.response(e.row_id)
-        if resp is None:  # deleted behind our back
+        if resp is None:
             self._remove(e.row_id)
-            return None
-        self._touch(e, now)
+        return resp
+
+    def _serve(self, e: _Entry, now: float) -> str | None:
+        resp = self._read(e)
+        if resp is not None:
+            self._touch(e, now)
         return resp
 
     def _touch(self, e: _Entry, now: float) -> None:
@@ -398,12 +403,12 @@ class Cache:
             above = [(e, s) for e, s in cands if s >= threshold][:n_cand]
             if not above:
                 return self._miss(key, "below_threshold", vector=vec, record=record, best=best)
-        first_reason: str | None = None
-        first_rejected: tuple[_Entry, float] | None = None
+        # The best candidate the verifier refused, with its reason.
+        refused: tuple[_Entry, float, str] | None = None
         for e, sim in above:  # the verifier may run the model: no cache lock held
             verdict = self._verify(key.last_user_text, e, sim)
             if verdict.accepted and offer:
-                offered = self._offer(key, e, sim, vec, record, None)
+                offered = self._offer(key, e, sim, None, vec=vec, record=record)
                 if offered is not None:
                     return offered
             elif verdict.accepted:
@@ -424,13 +429,11 @@ class Cache:
                     self.stats_data["semantic_hits"] += 1
                     self._maybe_flush()
                     return LookupResult(out, key, resp, e.entry_id, vec)
-            elif first_reason is None:
-                first_reason = verdict.reason or "rejected"
-                first_rejected = (e, sim)
+            elif refused is None:
+                refused = (e, sim, verdict.reason or "rejected")
         offer_min = float(self.cfg.get("offer_min_similarity", 0.80))
-        if offer and first_rejected is not None and first_rejected[1] >= offer_min:
-            e, sim = first_rejected
-            offered = self._offer(key, e, sim, vec, record, first_reason or "rejected")
+        if offer and refused is not None and refused[1] >= offer_min:
+            offered = self._offer(key, *refused, vec=vec, record=record)
             if offered is not None:
                 return offered
         with self._lock:
@@ -440,7 +443,7 @@ class Cache:
                 vector=vec,
                 record=record,
                 best=best,
-                reason=first_reason or "rejected",
+                reason=refused[2] if refused else "rejected",
             )
 
     def _offer(
@@ -448,9 +451,10 @@ class Cache:
         key: RequestKey,
         e: _Entry,
         sim: float,
+        reason: str | None,
+        *,
         vec: np.ndarray,
         record: bool,
-        reason: str | None,
     ) -> LookupResult | None:
         """``e`` offered to the user, with the verifier's verdict (``reason``
         ``None``: accepted). Not a hit: nothing is touched or counted as served.
@@ -466,11 +470,8 @@ class Cache:
         if not record:
             return LookupResult(out, key, None, e.entry_id, vec)
         with self._lock:
-            if e.row_id not in self.entries:
-                return None
-            resp = self.store.response(e.row_id)
-            if resp is None:  # deleted behind our back
-                self._remove(e.row_id)
+            resp = self._read(e) if e.row_id in self.entries else None
+            if resp is None:
                 return None
             self.stats_data["semantic_offers"] += 1
             self._maybe_flush()

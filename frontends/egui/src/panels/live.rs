@@ -116,7 +116,7 @@ pub fn chain_view(
     if let Some(c) = offered {
         egui::Frame::group(ui.style()).show(ui, |ui| offer::show(ui, chain.request, c, interactive, out));
     } else if let Some(d) = &chain.offer {
-        ui.label(egui::RichText::new(lantern_replay::words::offer_decided(&d.event)).weak());
+        ui.label(egui::RichText::new(format::offer_decided(&d.event)).weak());
     }
     if chain.decision.is_some() && !chain.is_complete() && offered.is_none() {
         waiting(ui, "Waiting for the answer…");

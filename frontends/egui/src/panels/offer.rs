@@ -3,9 +3,9 @@
 
 use super::live::Interactive;
 use crate::command::Command;
+use crate::format;
 use lantern_events::RequestId;
 use lantern_events::schema::CacheChecked;
-use lantern_replay::words;
 
 /// Shows the offer of `checked` (its outcome `SemanticOffered`), with its
 /// two choices when `interactive`.
@@ -16,7 +16,7 @@ pub fn show(
     interactive: Interactive,
     out: &mut Vec<Command>,
 ) {
-    let Some(lines) = words::offer(checked) else { return };
+    let Some(lines) = format::offer(checked) else { return };
     ui.heading("Cached answer offered");
     for line in &lines {
         ui.add(egui::Label::new(line.as_str()).wrap());

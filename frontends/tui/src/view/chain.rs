@@ -61,12 +61,12 @@ pub fn lines(chain: &RequestChain, ctx: &Ctx<'_>) -> Vec<Line<'static>> {
     if let Some(c) = offered {
         out.push(Line::default());
         out.push(Line::styled("Cached answer offered", t.strong()));
-        for line in lantern_replay::words::offer(c).unwrap_or_default() {
+        for line in format::offer(c).unwrap_or_default() {
             out.extend(wrap::lines(&line, ratatui::style::Style::new(), w));
         }
         out.extend(wrap::lines("u uses the cached answer · m asks the model", t.selected(), w));
     } else if let Some(d) = &chain.offer {
-        out.extend(wrap::lines(&lantern_replay::words::offer_decided(&d.event), t.weak(), w));
+        out.extend(wrap::lines(&format::offer_decided(&d.event), t.weak(), w));
     }
     if chain.proposal.is_none() && chain.skipped.is_none() && !chain.is_complete() {
         out.push(Line::styled("Refining the prompt…", t.weak()));
